@@ -1,0 +1,134 @@
+"""JSON shapes of the API. Keys are camelCase; each names its model field."""
+
+from rest_framework import serializers
+
+from ginr.models import Assignment, Tdsp
+
+
+class TdspSerializer(serializers.ModelSerializer):
+    successorCode = serializers.CharField(source="successor.code", default=None)
+
+    class Meta:
+        model = Tdsp
+        fields = ["code", "name", "kind", "active", "successorCode"]
+
+
+class GinrSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    inr = serializers.CharField()
+    projectName = serializers.CharField(source="project_name")
+    size = serializers.CharField()
+    status = serializers.CharField()
+    studyPhase = serializers.CharField(source="study_phase")
+    screeningStudy = serializers.CharField(source="screening_study")
+    fullStudy = serializers.CharField(source="full_study")
+    agreement = serializers.CharField()
+    interconnectingEntity = serializers.CharField(source="interconnecting_entity")
+    county = serializers.CharField()
+    cdrZone = serializers.CharField(source="cdr_zone")
+    fuel = serializers.CharField()
+    technology = serializers.CharField()
+    capacityMw = serializers.DecimalField(
+        source="capacity_mw", max_digits=12, decimal_places=4, allow_null=True
+    )
+    projectedCod = serializers.DateField(source="projected_cod")
+    reportMonth = serializers.DateField(source="report_month")
+    createdAt = serializers.DateTimeField(source="created_at")
+    modifiedAt = serializers.DateTimeField(source="modified_at")
+
+
+class GinrListSerializer(GinrSummarySerializer):
+    """A GINR in the caller's list, with the caller's role on it."""
+
+    role = serializers.CharField()
+
+
+# (JSON key, model field) of every milestone, in the order of the process.
+MILESTONES = [
+    ("siteControlApproved", "site_control_approved"),
+    ("screeningStudyStarted", "screening_study_started"),
+    ("screeningStudyCompleted", "screening_study_completed"),
+    ("fisRequested", "fis_requested"),
+    ("fisApproved", "fis_approved"),
+    ("iaSigned", "ia_signed"),
+    ("meetsPlanning691", "meets_planning_6_9_1"),
+    ("meetsAllPlanning69", "meets_all_planning_6_9"),
+    ("meetsQsaPrerequisites", "meets_qsa_prerequisites"),
+    ("constructionStart", "construction_start"),
+    ("constructionEnd", "construction_end"),
+    ("modelReady", "model_ready"),
+    ("approvedForEnergization", "approved_for_energization"),
+    ("approvedForSynchronization", "approved_for_synchronization"),
+    ("approvedForCommercialOperation", "approved_for_commercial_operation"),
+    ("inactive", "inactive_date"),
+    ("cancelled", "cancelled_date"),
+]
+PERMITS = [
+    ("air", "air_permit"),
+    ("ghg", "ghg_permit"),
+    ("water", "water_availability"),
+]
+
+
+class MilestonesField(serializers.Field):
+    """Each milestone as {reached, date}.
+
+    ERCOT's 1900-01-01 marker means reached on an unknown date: it is shown
+    as reached with a null date, never as a date.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, ginr):
+        unknown = set(ginr.unknown_date_fields)
+        milestones = {}
+        for key, name in MILESTONES:
+            date = getattr(ginr, name)
+            milestones[key] = {
+                "reached": date is not None or name in unknown,
+                "date": date.isoformat() if date else None,
+            }
+        return milestones
+
+
+class PermitsField(serializers.Field):
+    """Each permit as {status, date}; status is "" where the sheet has none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, ginr):
+        permits = {}
+        for key, name in PERMITS:
+            date = getattr(ginr, f"{name}_date")
+            permits[key] = {
+                "status": getattr(ginr, name),
+                "date": date.isoformat() if date else None,
+                "dateUnknown": f"{name}_date" in ginr.unknown_date_fields,
+            }
+        return permits
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    tdspCode = serializers.CharField(source="tdsp.code")
+    tdspName = serializers.CharField(source="tdsp.name")
+
+    class Meta:
+        model = Assignment
+        fields = ["tdspCode", "tdspName", "role", "source"]
+
+
+class GinrDetailSerializer(GinrSummarySerializer):
+    poiLocation = serializers.CharField(source="poi_location")
+    changeIndicators = serializers.CharField(source="change_indicators")
+    comment = serializers.CharField()
+    economicStudyRequired = serializers.BooleanField(
+        source="economic_study_required", allow_null=True
+    )
+    financialSecurityProvided = serializers.BooleanField(
+        source="financial_security_provided", allow_null=True
+    )
+    milestones = MilestonesField()
+    permits = PermitsField()
+    assignments = AssignmentSerializer(many=True)

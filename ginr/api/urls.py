@@ -1,0 +1,17 @@
+from django.urls import path
+
+from ginr.api import views
+
+urlpatterns = [
+    path(
+        "dashboard/tdspList",
+        views.TdspGinrListView.as_view(),
+        name="ginr-tdsp-list",
+    ),
+    path("types/tdsp", views.TdspTypeListView.as_view(), name="ginr-types-tdsp"),
+    path(
+        "ginrRequest/<str:reference>",
+        views.GinrDetailView.as_view(),
+        name="ginr-request-detail",
+    ),
+]

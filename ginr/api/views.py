@@ -1,0 +1,103 @@
+"""The read-only GINR API. Every query is narrowed to the caller's TSP."""
+
+import re
+
+from django.db.models import Prefetch
+from django.http import Http404
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import PageNumberPagination
+
+from ginr.api.filters import GinrFilter
+from ginr.api.serializers import (
+    GinrDetailSerializer,
+    GinrListSerializer,
+    TdspSerializer,
+)
+from ginr.models import Assignment, Ginr, Tdsp
+
+INR_REFERENCE = re.compile(r"^(\d{2})INR(\d{4})([A-Za-z]?)$", re.IGNORECASE)
+# Larger ids cannot exist and would overflow the database's bigint.
+MAX_ID = 2**63 - 1
+
+
+class ReadOnlyAPIView:
+    # GET and HEAD only: OPTIONS would describe the API to anyone who asks.
+    http_method_names = ["get", "head"]
+
+    def initial(self, request, *args, **kwargs):
+        # Refuse other methods before authentication, which would otherwise
+        # try to parse their bodies.
+        if request.method.lower() not in self.http_method_names:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # A TSP's data must not linger in shared caches or proxies.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class GinrPagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "pageSize"
+    max_page_size = 500
+
+
+class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
+    """The GINRs where the caller's TSP is primary or other TSP."""
+
+    serializer_class = GinrListSerializer
+    filterset_class = GinrFilter
+    pagination_class = GinrPagination
+
+    def get_queryset(self):
+        return Ginr.objects.visible_to(self.request.user.tdsp_id).order_by("inr", "id")
+
+
+class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
+    """The TSP/TDSP reference list."""
+
+    serializer_class = TdspSerializer
+    pagination_class = None
+    filter_backends = []
+    queryset = Tdsp.objects.select_related("successor").order_by("code")
+
+
+class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
+    """One GINR in full, by the id tdspList returns or by its INR.
+
+    A GINR not assigned to the caller's TSP is indistinguishable from one that
+    does not exist.
+    """
+
+    serializer_class = GinrDetailSerializer
+
+    def get_queryset(self):
+        return Ginr.objects.visible_to(self.request.user.tdsp_id).prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("tdsp").order_by(
+                    "role", "tdsp__code"
+                ),
+            )
+        )
+
+    def get_object(self):
+        reference = self.kwargs["reference"]
+        queryset = self.get_queryset()
+        match = INR_REFERENCE.match(reference)
+        if reference.isdecimal() and reference.isascii():
+            if int(reference) > MAX_ID:
+                raise Http404
+            lookup = {"pk": int(reference)}
+        elif match:
+            year, number, split = match.groups()
+            lookup = {"inr": f"{year}INR{number}{split.lower()}"}
+        else:
+            raise Http404
+        ginr = queryset.filter(**lookup).first()
+        if ginr is None:
+            raise Http404
+        return ginr

@@ -1,0 +1,404 @@
+"""Writes to the RIOO data. Management commands and tests share these."""
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from ginr.importers.gis_report import UNKNOWN, GisReport
+from ginr.models import Assignment, Ginr, ReportImport, Tdsp
+
+logger = logging.getLogger(__name__)
+
+PUCT_35077_SOURCE = "PUCT Control No. 35077 interconnection agreement filings"
+
+# The fields a GIS report row sets; report_month, status and the dates from the
+# status sheets are handled on their own.
+PROJECT_FIELDS = [
+    "size",
+    "project_name",
+    "interconnecting_entity",
+    "poi_location",
+    "county",
+    "cdr_zone",
+    "fuel",
+    "technology",
+    "capacity_mw",
+    "projected_cod",
+    "change_indicators",
+    "comment",
+    "study_phase",
+    "screening_study",
+    "full_study",
+    "agreement",
+    "site_control_approved",
+    "screening_study_started",
+    "screening_study_completed",
+    "fis_requested",
+    "fis_approved",
+    "economic_study_required",
+    "ia_signed",
+    "financial_security_provided",
+    "air_permit",
+    "air_permit_date",
+    "ghg_permit",
+    "ghg_permit_date",
+    "water_availability",
+    "water_availability_date",
+    "meets_planning_6_9_1",
+    "meets_all_planning_6_9",
+    "meets_qsa_prerequisites",
+    "construction_start",
+    "construction_end",
+    "model_ready",
+    "approved_for_energization",
+    "approved_for_synchronization",
+]
+NULLABLE_FIELDS = {f.name for f in Ginr._meta.get_fields() if getattr(f, "null", False)}
+STATUS_FIELDS = [
+    "status",
+    "approved_for_commercial_operation",
+    "inactive_date",
+    "cancelled_date",
+]
+CHANGE_FIELDS = [*PROJECT_FIELDS, *STATUS_FIELDS, "unknown_date_fields"]
+COMMISSIONING_STATUS = {
+    "approved_for_commercial_operation": Ginr.Status.COMMERCIAL_OPERATION,
+}
+# When a GINR is in several sheets, the later stage of its life wins.
+STATUS_RANK = {
+    Ginr.Status.ACTIVE: 0,
+    Ginr.Status.INACTIVE: 1,
+    Ginr.Status.COMMERCIAL_OPERATION: 2,
+    Ginr.Status.CANCELLED: 3,
+}
+
+
+class ImportRefused(Exception):
+    """An import that would lose or corrupt data; nothing was written."""
+
+
+class OlderReport(ImportRefused):
+    """A report older than the latest imported one."""
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    notes: list = field(default_factory=list)
+
+    def line(self, what):
+        text = (
+            f"{what}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped"
+        )
+        return "; ".join([text, *self.notes])
+
+
+def _set_value(ginr, name, value):
+    """Set a field, keeping ERCOT's unknown-date marker out of the date."""
+    unknown = set(ginr.unknown_date_fields)
+    if value is UNKNOWN:
+        unknown.add(name)
+        value = None
+    else:
+        unknown.discard(name)
+    ginr.unknown_date_fields = sorted(unknown)
+    setattr(ginr, name, value)
+
+
+def _blank(name):
+    return None if name in NULLABLE_FIELDS else ""
+
+
+def _snapshot(ginr):
+    return {name: getattr(ginr, name) for name in CHANGE_FIELDS}
+
+
+@transaction.atomic
+def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
+    """Apply a parsed GIS report: create, update or leave each GINR in it."""
+    latest = ReportImport.objects.order_by("-report_month").first()
+    if latest and report.month < latest.report_month:
+        raise OlderReport(
+            f"The report for {report.month:%Y-%m} is older than the latest "
+            f"imported report ({latest.report_month:%Y-%m}); import months in order."
+        )
+
+    now = timezone.now()
+    summary = ImportSummary()
+    inrs = {
+        row["inr"]
+        for rows in (
+            report.large,
+            report.small,
+            report.commissioning,
+            report.inactive,
+            report.cancelled,
+        )
+        for row in rows
+    }
+    existing = {ginr.inr: ginr for ginr in Ginr.objects.filter(inr__in=inrs)}
+    before = {inr: _snapshot(ginr) for inr, ginr in existing.items()}
+    ginrs = dict(existing)
+
+    def ginr_for(row, status):
+        ginr = ginrs.get(row["inr"])
+        if ginr is None:
+            ginr = Ginr(
+                inr=row["inr"],
+                size=row["size"],
+                status=status,
+                report_month=report.month,
+                created_at=now,
+                modified_at=now,
+            )
+            ginrs[row["inr"]] = ginr
+        return ginr
+
+    ranked = set()
+    duplicates, listed = set(), set()
+    for size, rows in (
+        (Ginr.Size.LARGE, report.large),
+        (Ginr.Size.SMALL, report.small),
+    ):
+        for row in rows:
+            if row["inr"] in listed:
+                duplicates.add(row["inr"])
+                summary.skipped += 1
+                continue
+            listed.add(row["inr"])
+            row = {**row, "size": size}
+            ginr = ginr_for(row, Ginr.Status.ACTIVE)
+            for name in PROJECT_FIELDS:
+                # Small-generator rows have no study-phase or permit columns.
+                _set_value(ginr, name, row.get(name, _blank(name)))
+            ginr.status = Ginr.Status.ACTIVE
+
+    # The status sheets come after the project sheets: the later stage of a
+    # GINR's life wins. A GINR known only from them gets the few project
+    # fields they carry.
+    status_rows = [
+        *((row, Ginr.Status.INACTIVE, "inactive_date") for row in report.inactive),
+        *((row, Ginr.Status.CANCELLED, "cancelled_date") for row in report.cancelled),
+        *(
+            (row, COMMISSIONING_STATUS.get(row["category"]), row["category"])
+            for row in report.commissioning
+        ),
+    ]
+    for row, status, date_field in status_rows:
+        is_new = row["inr"] not in ginrs
+        ginr = ginr_for(row, status or Ginr.Status.ACTIVE)
+        if is_new:
+            for name in ("project_name", "fuel", "county", "capacity_mw"):
+                setattr(ginr, name, row[name])
+        # Energization and synchronization dates are also project-sheet
+        # columns; the project sheet's own value wins there.
+        if status or getattr(ginr, date_field) is None:
+            _set_value(ginr, date_field, row["date"])
+        if status and (
+            is_new
+            or (ginr.inr not in listed and ginr.inr not in ranked)
+            or STATUS_RANK[status] > STATUS_RANK[ginr.status]
+        ):
+            ginr.status = status
+            ranked.add(ginr.inr)
+
+    to_create, to_update = [], []
+    for inr, ginr in ginrs.items():
+        if inr not in existing:
+            to_create.append(ginr)
+        elif _snapshot(ginr) != before[inr]:
+            ginr.modified_at = now
+            to_update.append(ginr)
+        else:
+            summary.unchanged += 1
+    Ginr.objects.bulk_create(to_create, batch_size=500)
+    Ginr.objects.bulk_update(to_update, [*CHANGE_FIELDS, "modified_at"], batch_size=500)
+    # Last seen in a report is bookkeeping, not a change to the GINR.
+    Ginr.objects.filter(inr__in=inrs).exclude(report_month=report.month).update(
+        report_month=report.month
+    )
+    summary.created, summary.updated = len(to_create), len(to_update)
+    if duplicates:
+        summary.notes.append(
+            f"repeated INRs, first row kept: {', '.join(sorted(duplicates))}"
+        )
+
+    if not ReportImport.objects.filter(
+        report_month=report.month, sha256=sha256
+    ).exists():
+        ReportImport.objects.create(
+            report_month=report.month,
+            file_name=file_name,
+            sha256=sha256,
+            rows=report.rows,
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    logger.info(
+        "GIS report %s applied: created=%d updated=%d unchanged=%d",
+        report.month,
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+    )
+    return summary
+
+
+SUCCESSOR_PATTERN = re.compile(r"\bnow (?:part of )?(.+?)\)?\s*$", re.I)
+
+
+@transaction.atomic
+def tdsps_import(*, rows):
+    """Create or update TSPs from rows of tsps.csv.
+
+    A row whose entity type says "legacy" names its successor in its notes
+    ("Legacy; now part of AEP Texas Inc."); it is kept, inactive, pointing at
+    the successor so that assignments to it resolve to the successor.
+    """
+    summary = ImportSummary()
+
+    def name_key(name):
+        return name.strip().rstrip(".").casefold()
+
+    by_name = {name_key(row["name"]): row["code"].strip() for row in rows}
+    wanted = {}
+    for row in rows:
+        code = row["code"].strip()
+        legacy = "legacy" in row["entity_type"].casefold()
+        successor = None
+        if legacy:
+            match = SUCCESSOR_PATTERN.search(row["notes"])
+            successor = match and by_name.get(name_key(match.group(1)))
+            if not successor:
+                raise ImportRefused(
+                    f"TSP {code} is marked legacy but its notes name no known "
+                    f"successor: {row['notes']!r}"
+                )
+        wanted[code] = {
+            "name": row["name"].strip(),
+            "kind": row["entity_type"].strip(),
+            "active": not legacy,
+            "notes": row["notes"].strip(),
+            "successor_code": successor,
+        }
+
+    existing = {tdsp.code: tdsp for tdsp in Tdsp.objects.select_related("successor")}
+    for code, values in wanted.items():
+        tdsp = existing.get(code) or Tdsp(code=code)
+        current = {
+            "name": tdsp.name,
+            "kind": tdsp.kind,
+            "active": tdsp.active if tdsp.pk else None,
+            "notes": tdsp.notes,
+        }
+        plain = {key: value for key, value in values.items() if key != "successor_code"}
+        if tdsp.pk and current == plain:
+            summary.unchanged += 1
+            continue
+        for key, value in plain.items():
+            setattr(tdsp, key, value)
+        if tdsp.pk:
+            summary.updated += 1
+        else:
+            summary.created += 1
+        tdsp.save()
+        existing[code] = tdsp
+
+    for code, values in wanted.items():
+        tdsp = existing[code]
+        successor = existing.get(values["successor_code"])
+        if tdsp.successor_id != (successor.pk if successor else None):
+            tdsp.successor = successor
+            tdsp.save(update_fields=["successor"])
+    return summary
+
+
+@transaction.atomic
+def assignments_import(*, rows, source=PUCT_35077_SOURCE):
+    """Set the TSP assignments of the INRs in rows of inr_primary_tsp.csv.
+
+    The TSP on the latest agreement filing is primary; every other TSP seen on
+    the INR's filings is "other". Legacy TSPs resolve to their successor. Rows
+    for INRs not in the database, or naming unknown TSPs, are skipped.
+    Assignments from other sources are left alone.
+    """
+    summary = ImportSummary()
+    tdsps = {tdsp.code: tdsp for tdsp in Tdsp.objects.all()}
+    by_id = {tdsp.pk: tdsp for tdsp in tdsps.values()}
+
+    def resolve(code):
+        tdsp = tdsps.get(code.strip())
+        while tdsp is not None and tdsp.successor_id:
+            tdsp = by_id[tdsp.successor_id]
+        return tdsp
+
+    ginr_ids = dict(
+        Ginr.objects.filter(inr__in=[row["inr"] for row in rows]).values_list(
+            "inr", "id"
+        )
+    )
+    current = {}
+    for assignment in Assignment.objects.filter(
+        ginr_id__in=ginr_ids.values(), source=source
+    ):
+        current.setdefault(assignment.ginr_id, {})[assignment.tdsp_id] = assignment
+
+    unknown_inrs, no_code, unknown_codes = 0, 0, set()
+    for row in rows:
+        ginr_id = ginr_ids.get(row["inr"].strip())
+        primary = resolve(row["tsp_code_latest"])
+        codes = [code for code in row["tsp_codes_all"].split(";") if code.strip()]
+        if ginr_id is None or primary is None:
+            summary.skipped += 1
+            unknown_inrs += ginr_id is None
+            if not row["tsp_code_latest"].strip():
+                no_code += 1
+            elif primary is None:
+                unknown_codes.add(row["tsp_code_latest"].strip())
+            continue
+
+        wanted = {primary.pk: Assignment.Role.PRIMARY}
+        for code in codes:
+            tdsp = resolve(code)
+            if tdsp is None:
+                unknown_codes.add(code.strip())
+            elif tdsp.pk not in wanted:
+                wanted[tdsp.pk] = Assignment.Role.OTHER
+
+        have = current.get(ginr_id, {})
+        if {tdsp_id: a.role for tdsp_id, a in have.items()} == wanted:
+            summary.unchanged += 1
+            continue
+        # Another source may already hold this TSP's row on the GINR, or the
+        # GINR's primary; this source's rows are replaced as a whole.
+        Assignment.objects.filter(ginr_id=ginr_id, source=source).delete()
+        clash = Assignment.objects.filter(ginr_id=ginr_id).filter(
+            tdsp_id__in=wanted
+        ) | Assignment.objects.filter(ginr_id=ginr_id, role=Assignment.Role.PRIMARY)
+        if clash.exists():
+            summary.skipped += 1
+            continue
+        Assignment.objects.bulk_create(
+            Assignment(ginr_id=ginr_id, tdsp_id=tdsp_id, role=role, source=source)
+            for tdsp_id, role in wanted.items()
+        )
+        if have:
+            summary.updated += 1
+        else:
+            summary.created += 1
+
+    if unknown_inrs:
+        summary.notes.append(f"{unknown_inrs} INRs not in the GINR table")
+    if no_code:
+        summary.notes.append(f"{no_code} rows without a TSP code")
+    if unknown_codes:
+        summary.notes.append(f"unknown TSP codes: {', '.join(sorted(unknown_codes))}")
+    return summary

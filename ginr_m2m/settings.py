@@ -1,0 +1,222 @@
+"""Settings for the GINR machine-to-machine API, read from the environment.
+
+DJANGO_ENV selects the mode. "development" (the default) runs on the embedded
+SQLite database with a throwaway secret key; "production" refuses to start
+unless DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS are set for real. A `.env`
+file beside manage.py (or the file DJANGO_ENV_FILE names) is read if present;
+real environment variables win.
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(
+    os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"), overwrite=False
+)
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}."
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+# Only ever used in development; production refuses it below.
+_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"],
+)
+
+if PRODUCTION:
+    if (
+        SECRET_KEY == _DEVELOPMENT_SECRET_KEY
+        or SECRET_KEY.startswith("django-insecure")
+        or len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+    ):
+        raise ImproperlyConfigured(
+            "Production mode needs DJANGO_SECRET_KEY: at least 50 random "
+            "characters, not a django-insecure key."
+        )
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "Production mode needs DJANGO_ALLOWED_HOSTS: the host names this "
+            "service answers to, comma-separated, without '*'."
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off in production mode.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "oauth2_provider",
+    "ginr",
+    "oauth_clients",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ginr_m2m.urls"
+WSGI_APPLICATION = "ginr_m2m.wsgi.application"
+# The API paths have no trailing slash; never redirect to one.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", 60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+]
+
+# Staff passwords keep Django's slow default; the client-secret hasher comes
+# after it so that it is never chosen for people, only named for secrets.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "oauth_clients.hashers.ClientSecretHasher",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- OAuth 2.0 authorization server (django-oauth-toolkit) -----------------
+
+# Swapped from the first migration: every client belongs to exactly one TSP.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_clients.M2MClient"
+GINR_READ_SCOPE = "ginr:read"
+ACCESS_TOKEN_MAX_SECONDS = 3600
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {GINR_READ_SCOPE: "Read the GINRs assigned to the client's TSP"},
+    # Never "__all__": a client that omits scope gets what it was granted.
+    "DEFAULT_SCOPES": [GINR_READ_SCOPE],
+    "SCOPES_BACKEND_CLASS": "oauth_clients.scopes.ClientScopes",
+    "APPLICATION_ADMIN_CLASS": "oauth_clients.admin.M2MClientAdmin",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_clients.validators.ClientCredentialsValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int(
+        "OAUTH_ACCESS_TOKEN_SECONDS", default=ACCESS_TOKEN_MAX_SECONDS
+    ),
+    # Only the client-credentials grant exists here; any other grant_type is
+    # unsupported_grant_type, never processed.
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["client_credentials"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+    ],
+}
+if OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] > ACCESS_TOKEN_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        f"OAUTH_ACCESS_TOKEN_SECONDS may be at most {ACCESS_TOKEN_MAX_SECONDS}."
+    )
+
+# --- The read-only GINR API (Django REST framework) --------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth_clients.authentication.ClientCredentialsAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["ginr.api.permissions.HasGinrReadScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "ginr.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    # TLS ends at the proxy in front of gunicorn, which sets this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up and run the service on this machine: install, migrate, load the
+# bundled ERCOT data, create a demo client for AEP Texas (its secret is printed
+# once), then serve with gunicorn on 127.0.0.1:8000 (set PORT to change).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/_venv.sh
+
+if [ ! -f .env ] && [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    # A local secret key, kept out of git, so sessions survive restarts.
+    python -c 'import secrets; print("DJANGO_SECRET_KEY=" + secrets.token_urlsafe(50))' >.env
+    echo "Wrote a new DJANGO_SECRET_KEY to .env"
+fi
+
+python manage.py migrate --noinput
+python manage.py collectstatic --noinput >/dev/null
+python manage.py import_tsps data/ercot/tsps.csv
+python manage.py import_gis_report --skip-if-older data/ercot/GIS_Report_2026-01.xlsx
+python manage.py import_tsp_assignments data/ercot/inr_primary_tsp.csv
+python manage.py create_m2m_client --tdsp AEP_TEXAS --name "AEP Texas demo client" \
+    --unless-exists
+
+port=${PORT:-8000}
+cat <<TXT
+
+Get a token (client_id and secret as printed above, when the client was created):
+  curl -s -u "\$CLIENT_ID:\$CLIENT_SECRET" -d grant_type=client_credentials \\
+      http://127.0.0.1:$port/oauth/token
+Then read AEP Texas's GINRs:
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/ginr/rest/dashboard/tdspList
+
+Serving on http://127.0.0.1:$port (Ctrl-C stops).
+TXT
+exec gunicorn ginr_m2m.wsgi --bind "127.0.0.1:$port" --workers "${WEB_CONCURRENCY:-2}" \
+    --access-logfile -

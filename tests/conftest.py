@@ -1,0 +1,97 @@
+"""Shared fixtures: the real bundled ERCOT data, machine clients and tokens.
+
+The TSP list, the January 2026 GIS report and the TSP mapping are loaded once
+into the test database; every test runs in a transaction on top of them.
+"""
+
+import base64
+import csv
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from ginr.importers.gis_report import read_gis_report
+from ginr.services import assignments_import, gis_report_apply, tdsps_import
+from oauth_clients.services import client_create
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "ercot"
+REPORTS = sorted(DATA.glob("GIS_Report_*.xlsx"))
+LATEST_REPORT = DATA / "GIS_Report_2026-01.xlsx"
+
+
+@cache
+def parsed_report(path):
+    """A bundled workbook, parsed once per test run (parsing is DB-free)."""
+    return read_gis_report(path)
+
+
+def csv_rows(name):
+    with (DATA / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_bundled_data():
+    tdsps_import(rows=csv_rows("tsps.csv"))
+    gis_report_apply(
+        report=parsed_report(LATEST_REPORT),
+        file_name=LATEST_REPORT.name,
+        sha256=hashlib.sha256(LATEST_REPORT.read_bytes()).hexdigest(),
+    )
+    assignments_import(rows=csv_rows("inr_primary_tsp.csv"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_bundled_data()
+
+
+@pytest.fixture
+def issue_client(db):
+    """Register a machine client for a TSP; returns (client, secret)."""
+
+    def issue(tdsp_code="AEP_TEXAS", name="test client", scopes=None):
+        issued = client_create(tdsp_code=tdsp_code, name=name, scopes=scopes)
+        return issued.client, issued.secret
+
+    return issue
+
+
+def basic_auth(client_id, secret):
+    pair = f"{client_id}:{secret}".encode()
+    return f"Basic {base64.b64encode(pair).decode()}"
+
+
+def request_token(client_id, secret, **data):
+    return Client().post(
+        "/oauth/token",
+        {"grant_type": "client_credentials", **data},
+        HTTP_AUTHORIZATION=basic_auth(client_id, secret),
+    )
+
+
+@pytest.fixture
+def token_for(issue_client):
+    """An access token for a new client of a TSP, through the token endpoint."""
+
+    def token(tdsp_code="AEP_TEXAS", scopes=None):
+        client, secret = issue_client(tdsp_code=tdsp_code, scopes=scopes)
+        response = request_token(client.client_id, secret)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    return token
+
+
+@pytest.fixture
+def api(token_for):
+    """GET an API path as a client of a TSP (AEP Texas unless told)."""
+
+    def get(path, tdsp_code="AEP_TEXAS", token=None, **extra):
+        token = token or token_for(tdsp_code)
+        return Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+
+    return get

@@ -1,0 +1,62 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k3Y-" + "x7Qp2mZr9LwT4vBn8cHs6dJf1gKa5eUy0iOo3tRq" + "-Nz8Wm"
+
+
+def start_in_production(**environment):
+    """Run `manage.py check` in a fresh process with production settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key != "DATABASE_URL"
+    }
+    # A developer's .env must not supply what the test leaves out.
+    env.update(DJANGO_ENV="production", DJANGO_ENV_FILE=os.devnull, **environment)
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DJANGO_ALLOWED_HOSTS": "ginr.example.com"}, "needs DJANGO_SECRET_KEY"),
+        (
+            {
+                "DJANGO_SECRET_KEY": "django-insecure-" + GOOD_KEY,
+                "DJANGO_ALLOWED_HOSTS": "ginr.example.com",
+            },
+            "needs DJANGO_SECRET_KEY",
+        ),
+        ({"DJANGO_SECRET_KEY": GOOD_KEY}, "needs DJANGO_ALLOWED_HOSTS"),
+        (
+            {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "*"},
+            "needs DJANGO_ALLOWED_HOSTS",
+        ),
+    ],
+)
+def test_production_mode_refuses_to_start_without_real_settings(environment, message):
+    result = start_in_production(**environment)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_mode_starts_with_a_real_key_and_hosts():
+    result = start_in_production(
+        DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_ALLOWED_HOSTS="ginr.example.com"
+    )
+
+    assert result.returncode == 0, result.stderr

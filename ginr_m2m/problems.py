@@ -8,7 +8,7 @@ and /health, never Django's HTML pages: the handlers below answer 400, 403,
 from http import HTTPStatus
 
 from django.http import JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 MACHINE_PREFIXES = ("/ginr/", "/oauth/", "/.well-known/", "/health/")
@@ -54,6 +54,12 @@ def permission_denied(request, exception):
     if _for_machines(request):
         return problem_response(403, code="permission_denied")
     return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if _for_machines(request):
+        return problem_response(403, "CSRF verification failed.", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
 
 
 def page_not_found(request, exception):

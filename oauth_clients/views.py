@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth_views
 from oauth2_provider.settings import oauth2_settings
@@ -214,6 +215,9 @@ class ClientAuthenticatedEndpoint:
         )
 
 
+# Machine clients carry no CSRF cookie; the decorators below replace
+# django-oauth-toolkit's own csrf_exempt, which the overridden dispatch drops.
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class TokenView(ClientAuthenticatedEndpoint, oauth_views.TokenView):
     def check_form(self, form):
@@ -241,6 +245,7 @@ class TokenView(ClientAuthenticatedEndpoint, oauth_views.TokenView):
             )
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class RevokeTokenView(ClientAuthenticatedEndpoint, oauth_views.RevokeTokenView):
     def check_form(self, form):
@@ -248,6 +253,7 @@ class RevokeTokenView(ClientAuthenticatedEndpoint, oauth_views.RevokeTokenView):
             raise BadRequest(oauth_error("invalid_request", "token is required."))
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class IntrospectTokenView(ClientAuthenticatedEndpoint, View):
     """RFC 7662 introspection, for clients granted the introspection scope.

@@ -170,6 +170,27 @@ def test_two_authorization_headers_are_refused_as_invalid_request(committed_clie
     assert json.loads(body)["code"] == "invalid_request"
 
 
+def test_head_sends_headers_and_no_body(committed_client):
+    database_url()
+    client_id, secret = committed_client()
+
+    with gunicorn(workers=1) as base:
+        token = get_token(base, client_id, secret)
+        status, head, body = raw_request(
+            base,
+            [
+                f"HEAD {LIST} HTTP/1.1",
+                "Host: 127.0.0.1",
+                f"Authorization: Bearer {token}",
+                "Connection: close",
+            ],
+        )
+
+    assert status == 200
+    assert "application/json" in head
+    assert body == b""
+
+
 def test_schemathesis_finds_no_failure_in_the_openapi_description(
     committed_client, tmp_path
 ):

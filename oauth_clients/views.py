@@ -86,7 +86,7 @@ def basic_credentials(header):
 
 
 class ClientAuthenticatedEndpoint:
-    """Checks shared by the token and revocation endpoints."""
+    """Checks shared by the token, revocation and introspection endpoints."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.method != "POST":

@@ -56,7 +56,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_DEBUG must be off in production mode.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the staff site that asks for a TOTP code.
+    "ginr_m2m.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "rangefilter",
     "oauth2_provider",
     "ginr",
     "oauth_clients",
@@ -77,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "oauth_clients.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -208,6 +214,18 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Staff sign in to /admin/ with a password and a TOTP code (django-otp); on
+# by default in production, off with a banner on every admin page elsewhere.
+ADMIN_REQUIRE_OTP = env.bool("DJANGO_ADMIN_REQUIRE_OTP", default=PRODUCTION)
+OTP_TOTP_ISSUER = "ERCOT GINR M2M"
+
+# Token events, credential events and access records older than this are
+# deleted by `manage.py purge_audit_logs` (run it daily, like cleartokens).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+
+# Error reports also hide Authorization headers (Basic secrets, bearer tokens).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "ginr_m2m.reporting.CredentialSafeReporterFilter"
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,37 @@
+import copy
+
+from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from oauth_clients.models import M2MClient
 
 
 class ClientCredentialsValidator(OAuth2Validator):
+    def authenticate_client(self, request, *args, **kwargs):
+        """Accept the current secret until it expires, the previous one until
+        its rotation deadline, and nothing else.
+        """
+        now = timezone.now()
+        if super().authenticate_client(request, *args, **kwargs):
+            return not request.client.secret_has_expired(now)
+
+        client = request.client
+        if not isinstance(client, M2MClient) or not client.previous_secret_is_valid(
+            now
+        ):
+            return False
+        # DOT checks the presented secret against request.client.client_secret;
+        # a copy holding the previous hash lets it check that one the same way,
+        # without touching the instance that the token will be saved for.
+        previous = copy.copy(client)
+        previous.client_secret = client.previous_secret
+        request.client = previous
+        authenticated = super().authenticate_client(request, *args, **kwargs)
+        if authenticated and request.client is previous:
+            request.client = client
+            return True
+        return False
+
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
         # An empty set is a subset of anything, so a client granted nothing
         # would otherwise get a token with scope "". Fail closed.
@@ -10,3 +40,11 @@ class ClientCredentialsValidator(OAuth2Validator):
         return super().validate_scopes(
             client_id, scopes, client, request, *args, **kwargs
         )
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # oauthlib returns this same dict as the response, so the per-client
+        # lifetime reaches both the stored expiry and expires_in.
+        token["expires_in"] = min(
+            token["expires_in"], request.client.access_token_seconds
+        )
+        return super().save_bearer_token(token, request, *args, **kwargs)

@@ -22,6 +22,12 @@ MAX_ID = 2**63 - 1
 
 
 class ReadOnlyAPIView:
+    """GET and HEAD only, never cached.
+
+    A view that returns GINRs sets `ginr_count` on its response (how many it
+    returned), for whoever keeps account of API use; the API itself does not.
+    """
+
     # GET and HEAD only: OPTIONS would describe the API to anyone who asks.
     http_method_names = ["get", "head"]
 
@@ -55,6 +61,11 @@ class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
     def get_queryset(self):
         return Ginr.objects.visible_to(self.request.user.tdsp_id).order_by("inr", "id")
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.ginr_count = len(response.data["results"])
+        return response
+
 
 class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
     """The TSP/TDSP reference list."""
@@ -73,6 +84,11 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     """
 
     serializer_class = GinrDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response.ginr_count = 1
+        return response
 
     def get_queryset(self):
         return Ginr.objects.visible_to(self.request.user.tdsp_id).prefetch_related(

@@ -237,4 +237,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    # oauthlib logs every issued token in full at DEBUG ("Issuing token to
+    # client id ..."); never let LOG_LEVEL=DEBUG reach it.
+    "loggers": {"oauthlib": {"level": "INFO"}},
 }

@@ -15,7 +15,7 @@ class ClientCredentialsValidator(OAuth2Validator):
         if super().authenticate_client(request, *args, **kwargs):
             return not request.client.secret_has_expired(now)
 
-        client = request.client
+        client = getattr(request, "candidate_client", None)
         if not isinstance(client, M2MClient) or not client.previous_secret_is_valid(
             now
         ):
@@ -31,6 +31,14 @@ class ClientCredentialsValidator(OAuth2Validator):
             request.client = client
             return True
         return False
+
+    def _load_application(self, client_id, request):
+        # DOT forgets the client when the secret is wrong (the body method
+        # resets request.client); remember it for the previous-secret check.
+        client = super()._load_application(client_id, request)
+        if client is not None:
+            request.candidate_client = client
+        return client
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
         # An empty set is a subset of anything, so a client granted nothing

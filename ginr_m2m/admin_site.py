@@ -16,6 +16,8 @@ class StaffAdminSite(OTPAdminSite):
     site_header = "GINR M2M administration"
     site_title = "GINR M2M"
     index_title = "Machine clients and audit logs"
+    # The service has no public site to link to.
+    site_url = None
 
     def __init__(self, name="admin"):
         super().__init__(name)

@@ -518,7 +518,7 @@ class TokenEventAdmin(ReadOnlyAuditAdmin):
         ("time", DateRangeFilter),
         "outcome",
         ("client", ClientFilter),
-        "tdsp",
+        ("tdsp", admin.RelatedOnlyFieldListFilter),
         "error",
     ]
     search_fields = ["presented_client_id", "source_address"]
@@ -546,7 +546,7 @@ class CredentialEventAdmin(ReadOnlyAuditAdmin):
         ("time", DateRangeFilter),
         "action",
         ("client", ClientFilter),
-        "tdsp",
+        ("tdsp", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["client_id_text", "actor_name"]
     list_select_related = ["tdsp"]
@@ -576,7 +576,7 @@ class AccessRecordAdmin(ReadOnlyAuditAdmin):
         ("time", DateRangeFilter),
         "status",
         ("client", ClientFilter),
-        "tdsp",
+        ("tdsp", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["path"]
     list_select_related = ["client", "tdsp"]

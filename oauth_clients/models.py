@@ -167,7 +167,12 @@ class TokenEvent(AuditRecord):
         M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tdsp = models.ForeignKey(
-        "ginr.Tdsp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ginr.Tdsp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="TSP/TDSP",
     )
     source_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
@@ -216,7 +221,12 @@ class CredentialEvent(AuditRecord):
     )
     client_id_text = models.CharField("client_id", max_length=255, blank=True)
     tdsp = models.ForeignKey(
-        "ginr.Tdsp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ginr.Tdsp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="TSP/TDSP",
     )
     detail = models.JSONField(default=dict, blank=True)
 
@@ -231,7 +241,12 @@ class AccessRecord(AuditRecord):
         M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tdsp = models.ForeignKey(
-        "ginr.Tdsp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ginr.Tdsp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="TSP/TDSP",
     )
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=512)

@@ -93,7 +93,8 @@ def test_staff_rotate_with_a_chosen_overlap(admin_client, issue_client):
     )
 
     new = shown_secret(page.content)
-    assert new and new != old
+    assert new
+    assert new != old
     client.refresh_from_db()
     assert (
         timedelta(days=1, hours=23)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -96,3 +97,21 @@ def test_production_mode_requires_otp_by_default():
     )
 
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_add_staff_totp_gives_a_working_device(capsys):
+    get_user_model().objects.create_user("tess", is_staff=True)
+
+    call_command("add_staff_totp", "tess")
+
+    device = TOTPDevice.objects.get(user__username="tess")
+    assert device.confirmed
+    assert "otpauth://totp/" in capsys.readouterr().out
+    assert device.verify_token(current_code(device))
+
+
+def test_add_staff_totp_refuses_a_non_staff_account():
+    get_user_model().objects.create_user("ned")
+
+    with pytest.raises(CommandError, match="No staff account 'ned'"):
+        call_command("add_staff_totp", "ned")

@@ -219,6 +219,8 @@ if PRODUCTION:
 # by default in production, off with a banner on every admin page elsewhere.
 ADMIN_REQUIRE_OTP = env.bool("DJANGO_ADMIN_REQUIRE_OTP", default=PRODUCTION)
 OTP_TOTP_ISSUER = "ERCOT GINR M2M"
+# A TOTP key is shown when its device is added, never again in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Token events, credential events and access records older than this are
 # deleted by `manage.py purge_audit_logs` (run it daily, like cleartokens).

@@ -63,6 +63,13 @@ class ClientSettingsForm(forms.ModelForm):
     def clean_allowed_scopes(self):
         return " ".join(self.cleaned_data["allowed_scopes"])
 
+    def clean_secret_expires_at(self):
+        value = self.cleaned_data["secret_expires_at"]
+        changed = "secret_expires_at" in self.changed_data
+        if changed and value is not None and value <= timezone.now():
+            raise forms.ValidationError("A secret expiry date must be in the future.")
+        return value
+
 
 class ClientCreateForm(forms.Form):
     tdsp = forms.ModelChoiceField(

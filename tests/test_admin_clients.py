@@ -201,3 +201,23 @@ def test_the_list_flags_expiring_secrets_and_unused_clients(admin_client, issue_
     assert "secret expires within 30 days" in rows["expiring"]
     assert "unused for 90 days" in rows["idle"]
     assert "unused" not in rows["fresh"]
+
+
+def test_a_secret_expiry_in_the_past_is_refused_in_the_form(admin_client, issue_client):
+    client, _secret = issue_client()
+
+    page = admin_client.post(
+        f"{CLIENTS}{client.pk}/change/",
+        {
+            "name": client.name,
+            "allowed_scopes": ["ginr:read"],
+            "access_token_seconds": 3600,
+            "contact_email": "",
+            "secret_expires_at_0": "2020-01-01",
+            "secret_expires_at_1": "00:00:00",
+        },
+    )
+
+    assert page.status_code == 200
+    assert b"must be in the future" in page.content
+    assert not CredentialEvent.objects.filter(action="settings_changed").exists()

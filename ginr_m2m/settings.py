@@ -56,7 +56,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_DEBUG must be off in production mode.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the staff site that asks for a TOTP code.
+    "ginr_m2m.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "rangefilter",
     "oauth2_provider",
     "ginr",
     "oauth_clients",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "oauth_clients.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -283,6 +289,19 @@ if PRODUCTION:
 # Machine clients send no form bodies but tokens requests; nothing here needs
 # more (Django's default is 2.5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# Staff sign in to /admin/ with a password and a TOTP code (django-otp); on
+# by default in production, off with a banner on every admin page elsewhere.
+ADMIN_REQUIRE_OTP = env.bool("DJANGO_ADMIN_REQUIRE_OTP", default=PRODUCTION)
+OTP_TOTP_ISSUER = "ERCOT GINR M2M"
+# A TOTP key is shown when its device is added, never again in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Token events, credential events and access records older than this are
+# deleted by `manage.py purge_audit_logs` (run it daily, like cleartokens).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+
+# Error reports also hide Authorization headers (Basic secrets, bearer tokens).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "ginr_m2m.reporting.CredentialSafeReporterFilter"
 
 LOGGING = {
     "version": 1,
@@ -306,5 +325,8 @@ LOGGING = {
             "filters": ["no_traceback"],
             "propagate": False,
         },
+        # oauthlib logs every issued token in full at DEBUG ("Issuing token to
+        # client id ..."); never let LOG_LEVEL=DEBUG reach it.
+        "oauthlib": {"level": "INFO"},
     },
 }

@@ -12,12 +12,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
 from ginr.importers.gis_report import read_gis_report
 from ginr.services import assignments_import, gis_report_apply, tdsps_import
 from oauth_clients.services import client_create
+from tests import leak_guard
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ercot"
 REPORTS = sorted(DATA.glob("GIS_Report_*.xlsx"))
@@ -43,6 +45,28 @@ def load_bundled_data():
         sha256=hashlib.sha256(LATEST_REPORT.read_bytes()).hexdigest(),
     )
     assignments_import(rows=csv_rows("inr_primary_tsp.csv"))
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests use a live server and so flush the database after each
+    # test; running them last keeps the bundled data for every other test.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_or_token_leaks():
+    """Fail the run if any secret or token was logged or rendered anywhere."""
+    watching = override_settings(
+        MIDDLEWARE=["tests.leak_guard.KeepResponses", *settings.MIDDLEWARE]
+    )
+    watching.enable()
+    leak_guard.install()
+
+    yield leak_guard.guard
+
+    watching.disable()
+    leaks = leak_guard.guard.leaks()
+    assert not leaks, f"Secrets or tokens (by last 4 characters) leaked: {leaks}"
 
 
 @pytest.fixture(scope="session")

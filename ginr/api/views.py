@@ -25,6 +25,12 @@ MAX_ID = 2**63 - 1
 
 
 class ReadOnlyAPIView:
+    """GET and HEAD only, never cached.
+
+    A view that returns GINRs sets `ginr_count` on its response (how many it
+    returned), for whoever keeps account of API use; the API itself does not.
+    """
+
     # GET and HEAD only: OPTIONS would describe the API to anyone who asks.
     http_method_names = ["get", "head"]
 
@@ -98,7 +104,9 @@ class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
                 problems[name] = "may not be empty"
         if problems:
             raise ValidationError(dict(sorted(problems.items())))
-        return super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs)
+        response.ginr_count = len(response.data["results"])
+        return response
 
 
 @extend_schema(
@@ -132,6 +140,11 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     """
 
     serializer_class = GinrDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response.ginr_count = 1
+        return response
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

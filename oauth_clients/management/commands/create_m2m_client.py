@@ -23,6 +23,13 @@ class Command(BaseCommand):
             help="Scope to grant (repeatable); default ginr:read",
         )
         parser.add_argument(
+            "--token-seconds",
+            type=int,
+            default=3600,
+            help="Token lifetime, 60 to 3600 seconds (default 3600)",
+        )
+        parser.add_argument("--contact", default="", help="Technical contact e-mail")
+        parser.add_argument(
             "--json",
             action="store_true",
             dest="as_json",
@@ -34,7 +41,18 @@ class Command(BaseCommand):
             help="Do nothing if the TSP already has a client of this name",
         )
 
-    def handle(self, *args, tdsp, name, scopes, as_json, unless_exists, **options):
+    def handle(
+        self,
+        *args,
+        tdsp,
+        name,
+        scopes,
+        token_seconds,
+        contact,
+        as_json,
+        unless_exists,
+        **options,
+    ):
         existing = M2MClient.objects.filter(tdsp__code=tdsp, name=name.strip()).first()
         if unless_exists and existing:
             self.stdout.write(
@@ -44,7 +62,13 @@ class Command(BaseCommand):
             return
 
         try:
-            issued = client_create(tdsp_code=tdsp, name=name, scopes=scopes)
+            issued = client_create(
+                tdsp_code=tdsp,
+                name=name,
+                scopes=scopes,
+                access_token_seconds=token_seconds,
+                contact_email=contact,
+            )
         except (ClientError, ValidationError) as error:
             raise CommandError(str(error)) from error
 

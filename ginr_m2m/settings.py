@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from ginr_m2m.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ginr_m2m.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that it sees the exceptions of every view.
+    "ginr_m2m.problems.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ginr_m2m.urls"
@@ -108,6 +113,16 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A dead or unreachable server fails fast (503), and no statement can run
+    # into gunicorn's worker timeout (GUNICORN_TIMEOUT, 30 s), which would kill
+    # the worker and answer the client with a bare 502 from the proxy.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
+    _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", 10000)
+    _options["options"] = (
+        _options.get("options", "") + f" -c statement_timeout={_statement_timeout_ms}"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -209,14 +224,21 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-}
+# --- Operation: logs, health, metrics -----------------------------------------
+
+# JSON lines in production (one object a line, with request_id, client_id and
+# tsp_id on every line of a request); plain text for people in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", "INFO"), json_lines=LOG_FORMAT == "json"
+)
+
+# Redis is optional; when set, readiness checks it (and the shared cache uses it).
+REDIS_URL = env.str("REDIS_URL", default="")
+HEALTH_CHECK_TIMEOUT = env.int("HEALTH_CHECK_TIMEOUT", default=2)
+
+# /metrics answers 404 unless enabled, and then only to a scraper that sends
+# METRICS_TOKEN as a bearer token or comes from METRICS_ALLOWED_NETWORKS.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 
+from ginr_m2m.request_context import bind_client
+
 
 @dataclass(frozen=True)
 class ClientPrincipal:
@@ -35,4 +37,6 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
             tdsp_id=client.tdsp_id,
             scopes=frozenset(token.scope.split()),
         )
+        # Every later log line of this request names the client and its TSP.
+        bind_client(client=principal.client_id, tdsp=principal.tdsp_id)
         return principal, token

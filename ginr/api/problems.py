@@ -7,12 +7,19 @@ scope carries error="insufficient_scope".
 
 from http import HTTPStatus
 
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions
-from rest_framework.views import exception_handler
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
 
 from ginr.api.exceptions import InsufficientScope
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# A lost or refused database connection, or a statement cancelled by
+# statement_timeout (psycopg reports both as OperationalError): the client
+# should retry, so 503 with Retry-After, never 500.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
 
 def _flatten(detail):
@@ -35,7 +42,25 @@ def _code_and_detail(exc, request):
     return (codes if isinstance(codes, str) else None), None
 
 
+def _database_unavailable():
+    set_rollback()
+    return Response(
+        {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": "The service cannot reach its database; retry later.",
+        },
+        status=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, DATABASE_ERRORS):
+        return _database_unavailable()
+
     response = exception_handler(exc, context)
     if response is None:
         return None

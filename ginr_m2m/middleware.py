@@ -1,0 +1,61 @@
+import logging
+import time
+
+from ginr_m2m import metrics, request_context
+
+access_logger = logging.getLogger("ginr_m2m.access")
+
+
+class RequestContextMiddleware:
+    """Binds a request id (echoed as X-Request-ID), logs and measures the request.
+
+    Outermost, so that every log line of the request carries the id and the
+    access line and metrics see the final status, 503s included.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_context.request_id_from(
+            request.headers.get("X-Request-ID")
+        )
+        # Workers serve one request after another in the same thread: start
+        # from nothing so that no client is carried over.
+        tokens = [
+            request_context.request_id.set(request_id),
+            request_context.client_id.set(None),
+            request_context.tsp_id.set(None),
+        ]
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            seconds = time.monotonic() - started
+            response["X-Request-ID"] = request_id
+            metrics.observe(request, response, seconds, request_context.client_id.get())
+            # The path only: query strings are the caller's business.
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "endpoint": metrics.endpoint_of(request),
+                },
+            )
+            return response
+        finally:
+            for variable, token in zip(
+                (
+                    request_context.request_id,
+                    request_context.client_id,
+                    request_context.tsp_id,
+                ),
+                tokens,
+                strict=True,
+            ):
+                variable.reset(token)

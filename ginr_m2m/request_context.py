@@ -39,4 +39,9 @@ class RequestContextFilter(logging.Filter):
         record.request_id = request_id.get()
         record.client_id = client_id.get()
         record.tsp_id = tsp_id.get()
+        # Django attaches the request to its own records; its repr would put
+        # the query string in the log, and the path is already on the
+        # access line.
+        if hasattr(record, "request"):
+            record.request = None
         return True

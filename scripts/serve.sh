@@ -31,5 +31,4 @@ Then read AEP Texas's GINRs:
 
 Serving on http://127.0.0.1:$port (Ctrl-C stops).
 TXT
-exec gunicorn ginr_m2m.wsgi --bind "127.0.0.1:$port" --workers "${WEB_CONCURRENCY:-2}" \
-    --access-logfile -
+exec gunicorn --config gunicorn.conf.py --bind "127.0.0.1:$port" ginr_m2m.wsgi

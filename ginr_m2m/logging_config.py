@@ -32,6 +32,9 @@ def logging_config(*, level="INFO", json_lines=False):
             # SQL with its parameters (token checksums, secret hashes) stays
             # out of the logs even at DEBUG.
             "django.db.backends": {"level": "INFO"},
+            # oauthlib's DEBUG lines include the token response it issues,
+            # access token and all.
+            "oauthlib": {"level": "INFO"},
             # Our access line replaces Django's 4xx/5xx warnings per request.
             "django.request": {"level": "ERROR"},
         },

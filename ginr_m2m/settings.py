@@ -7,6 +7,7 @@ file beside manage.py (or the file DJANGO_ENV_FILE names) is read if present;
 real environment variables win.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -241,4 +242,11 @@ HEALTH_CHECK_TIMEOUT = env.int("HEALTH_CHECK_TIMEOUT", default=2)
 # METRICS_TOKEN as a bearer token or comes from METRICS_ALLOWED_NETWORKS.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network)
+        for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+        if network
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc

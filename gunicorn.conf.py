@@ -35,6 +35,35 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # X-Forwarded-* are trusted only from these addresses (the proxy).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn's control socket lives in $HOME by default: two instances on one
+# host would share it, and a read-only root file system cannot hold it.
+control_socket_disable = True
+
+_production = os.environ.get("DJANGO_ENV") == "production"
+if os.environ.get("LOG_FORMAT", "json" if _production else "plain") == "json":
+    # gunicorn's own lines (start, worker timeouts) as JSON too, so that one
+    # log pipeline reads them all.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level"},
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "propagate": False},
+        },
+    }
 
 
 def on_starting(server):

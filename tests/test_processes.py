@@ -36,6 +36,9 @@ PROXY_HEADERS = {"Host": HOST, "X-Forwarded-Proto": "https"}
 DATABASE = "ginr_processes"
 STATIC_ROOT = Path(tempfile.gettempdir()) / f"ginr-processes-static-{os.getpid()}"
 
+# The machine's Redis; a database number of its own.
+REDIS_URL = "redis://127.0.0.1:6379/7"
+METRICS_TOKEN = "scrape-" + "token-for-the-process-tests"
 ADMIN_PASSWORD = "process-test-" + "admin-Pw-4417"
 
 
@@ -402,7 +405,13 @@ def test_a_client_disabled_through_one_instance_is_refused_by_the_other_at_once(
     cluster, start_app
 ):
     client_id, secret = _create_client()
-    first, second = start_app(APP_PORTS[0]), start_app(APP_PORTS[1])
+    shared = {"REDIS_URL": REDIS_URL}
+    first = start_app(APP_PORTS[0], **shared)
+    second = start_app(APP_PORTS[1], **shared)
+    for app in (first, second):
+        status, _headers, body = app.get("/health/ready")
+        assert status == 200, body
+        assert json.loads(body)["checks"] == {"database": "ok", "redis": "ok"}
     token = _access_token(first.token(client_id, secret))
     assert second.get("/ginr/rest/types/tdsp", token)[0] == 200
 
@@ -417,3 +426,34 @@ def test_a_client_disabled_through_one_instance_is_refused_by_the_other_at_once(
     assert 'error="invalid_token"' in headers["WWW-Authenticate"]
     assert first.get("/ginr/rest/types/tdsp", token)[0] == 401
     assert second.token(client_id, secret)[0] == 401
+
+
+def _sample(text, line_start):
+    for line in text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_scrape_counts_the_requests_of_every_gunicorn_worker(
+    cluster, start_app, tmp_path
+):
+    client_id, secret = _create_client()
+    app = start_app(
+        APP_PORTS[0],
+        METRICS_ENABLED="true",
+        METRICS_TOKEN=METRICS_TOKEN,
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
+    requests = 12
+
+    for _ in range(requests):
+        _access_token(app.token(client_id, secret))
+    status, _headers, body = app.request(
+        "GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+
+    assert status == 200
+    issued = 'ginr_token_requests_total{outcome="issued"}'
+    assert _sample(body.decode(), issued) == requests
+    assert app.get("/metrics")[0] == 404

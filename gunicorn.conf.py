@@ -7,10 +7,12 @@ Used by scripts/serve.sh, the container and the process tests:
 import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-# Sync workers: the API is short database reads; two per core is the usual
-# start. WEB_CONCURRENCY is the conventional override.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+# Rate limits are counted in the cache: Redis, shared by every worker, when
+# REDIS_URL is set; without it they live in one process, so one process
+# serves, with threads. WEB_CONCURRENCY and GUNICORN_THREADS override.
+_shared_cache = bool(os.environ.get("REDIS_URL"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2" if _shared_cache else "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1" if _shared_cache else "4"))
 # A request that takes longer than this kills its worker. The database's
 # statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS, 10 s) stays below it, so a
 # slow query ends as a 503 rather than a killed worker.

@@ -358,10 +358,11 @@ def assignments_import(*, rows, source=PUCT_35077_SOURCE):
         codes = [code for code in row["tsp_codes_all"].split(";") if code.strip()]
         if ginr_id is None or primary is None:
             summary.skipped += 1
-            unknown_inrs += ginr_id is None
-            if not row["tsp_code_latest"].strip():
+            if ginr_id is None:
+                unknown_inrs += 1
+            elif not row["tsp_code_latest"].strip():
                 no_code += 1
-            elif primary is None:
+            else:
                 unknown_codes.add(row["tsp_code_latest"].strip())
             continue
 

@@ -22,8 +22,12 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from ginr.api.problems import RETRY_AFTER_SECONDS
-from ginr_m2m.problems import DATABASE_ERRORS, database_unavailable, problem_response
+from ginr_m2m.problems import (
+    DATABASE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    problem_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +85,11 @@ def ready(request):
     if all(value == "ok" for value in checks.values()):
         return JsonResponse({"status": "ok", "checks": checks})
     if checks["database"] != "ok":
-        return database_unavailable(checks=checks)
+        return database_unavailable(extra={"checks": checks})
     return problem_response(
         503,
-        "Service Unavailable",
         "A service this one depends on is unavailable; retry later.",
+        "dependency_unavailable",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        checks=checks,
+        extra={"checks": checks},
     )

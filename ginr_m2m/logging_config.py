@@ -18,7 +18,10 @@ def logging_config(*, level="INFO", json_lines=False):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_context": {"()": context}},
+        "filters": {
+            "request_context": {"()": context},
+            "no_traceback": {"()": "ginr_m2m.logging.WithoutTraceback"},
+        },
         "formatters": {"default": formatter},
         "handlers": {
             "console": {
@@ -37,5 +40,13 @@ def logging_config(*, level="INFO", json_lines=False):
             "oauthlib": {"level": "INFO"},
             # Our access line replaces Django's 4xx/5xx warnings per request.
             "django.request": {"level": "ERROR"},
+            # A malformed or hostile request is worth one line, not a
+            # traceback: anyone can send them, and they would flood the log.
+            "django.security": {
+                "handlers": ["console"],
+                "level": "WARNING",
+                "filters": ["no_traceback"],
+                "propagate": False,
+            },
         },
     }

@@ -1,36 +1,50 @@
-"""Answers for when the database cannot be reached.
+"""RFC 9457 problem details for everything outside the admin.
 
-Every path (the API, the token endpoint, health, the admin) answers 503
-application/problem+json with Retry-After instead of a 500 page, so clients
-back off and retry. A statement cancelled by statement_timeout is reported
-by psycopg as an OperationalError too, and gets the same answer.
+Machine clients get JSON for every error under /ginr, /oauth, /.well-known
+and /health, never Django's HTML pages: the handlers below answer 400, 403,
+404 and 500 there, and views use problem_response directly.
+
+When the database cannot be reached, every path (the API, the token endpoint,
+readiness, the admin) answers 503 with Retry-After instead, so that clients
+back off and retry. A statement cancelled by statement_timeout is reported by
+psycopg as an OperationalError too, and gets the same answer.
 """
 
-import json
 import logging
 import sys
+from http import HTTPStatus
 
-from django.http import HttpResponse
-
-from ginr.api.problems import (
-    DATABASE_ERRORS,
-    PROBLEM_CONTENT_TYPE,
-    RETRY_AFTER_SECONDS,
-)
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+MACHINE_PREFIXES = ("/ginr/", "/oauth/", "/.well-known/", "/health/")
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
-def problem_response(status, title, detail, headers=None, **extensions):
+
+def problem(status, detail=None, code=None):
+    status = HTTPStatus(status)
     body = {
         "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        **extensions,
+        "title": status.phrase,
+        "status": status.value,
+        "detail": detail or status.description,
     }
-    response = HttpResponse(
-        json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE
+    if code:
+        body["code"] = code
+    return body
+
+
+def problem_response(status, detail=None, code=None, headers=None, extra=None):
+    response = JsonResponse(
+        {**problem(status, detail, code), **(extra or {})},
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"separators": (",", ":")},
     )
     response["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
@@ -38,18 +52,14 @@ def problem_response(status, title, detail, headers=None, **extensions):
     return response
 
 
-def database_unavailable(**extensions):
+def database_unavailable(extra=None):
     return problem_response(
         503,
-        "Service Unavailable",
         "The service cannot reach its database; retry later.",
+        "database_unavailable",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        **extensions,
+        extra=extra,
     )
-
-
-def is_database_error(exc):
-    return isinstance(exc, DATABASE_ERRORS)
 
 
 class DatabaseUnavailableMiddleware:
@@ -62,25 +72,45 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not is_database_error(exception):
+        if not isinstance(exception, DATABASE_ERRORS):
             return None
         # The exception class only: its text can quote SQL and parameters.
         logger.warning(
-            "Database unavailable: %s on %s",
-            type(exception).__name__,
-            request.path,
+            "Database unavailable: %s on %s", type(exception).__name__, request.path
         )
         return database_unavailable()
 
 
-def server_error(request):
-    """handler500: the last resort, for errors raised outside a view.
+def _for_machines(request):
+    return request.path.startswith(MACHINE_PREFIXES)
 
-    Django calls it inside its except block, so the exception is at hand.
-    """
-    exception = sys.exc_info()[1]
-    if is_database_error(exception):
+
+def bad_request(request, exception):
+    if _for_machines(request):
+        return problem_response(400, "The request is malformed.", "bad_request")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _for_machines(request):
+        return problem_response(403, code="permission_denied")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _for_machines(request):
+        return problem_response(404, "There is no resource at this path.", "not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    # Django calls this inside its except block: a database error raised
+    # outside a view (in a middleware) is at hand here, and is a 503 too.
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return database_unavailable()
-    return problem_response(
-        500, "Internal Server Error", "The server could not complete the request."
-    )
+    # Details of the failure go to the error log, never to the client.
+    if _for_machines(request):
+        return problem_response(
+            500, "The server could not answer; try again.", "server_error"
+        )
+    return defaults.server_error(request)

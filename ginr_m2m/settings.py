@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "ginr",
     "oauth_clients",
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ginr_m2m.middleware.RequestContextMiddleware",
+    "ginr_m2m.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,6 +129,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate and failure counters must be shared by every worker and instance:
+# Redis when REDIS_URL is set. The in-memory fallback is exact only for a
+# single process.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in [
@@ -166,10 +185,24 @@ STORAGES = {
 # Swapped from the first migration: every client belongs to exactly one TSP.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_clients.M2MClient"
 GINR_READ_SCOPE = "ginr:read"
+# Lets a client (say a gateway in front of another resource server) ask
+# /oauth/introspect about tokens; granted per client, never by default.
+INTROSPECTION_SCOPE = "introspection"
 ACCESS_TOKEN_MAX_SECONDS = 3600
 
+# Failed client authentications allowed per window before /oauth/token,
+# /oauth/revoke and /oauth/introspect refuse without checking the secret.
+CLIENT_AUTH_FAILURE_LIMITS = {
+    "per_client": env.int("AUTH_FAILURES_PER_CLIENT", default=10),
+    "per_address": env.int("AUTH_FAILURES_PER_ADDRESS", default=50),
+    "period": env.int("AUTH_FAILURE_WINDOW_SECONDS", default=300),
+}
+
 OAUTH2_PROVIDER = {
-    "SCOPES": {GINR_READ_SCOPE: "Read the GINRs assigned to the client's TSP"},
+    "SCOPES": {
+        GINR_READ_SCOPE: "Read the GINRs assigned to the client's TSP",
+        INTROSPECTION_SCOPE: "Introspect access tokens (RFC 7662)",
+    },
     # Never "__all__": a client that omits scope gets what it was granted.
     "DEFAULT_SCOPES": [GINR_READ_SCOPE],
     "SCOPES_BACKEND_CLASS": "oauth_clients.scopes.ClientScopes",
@@ -182,11 +215,23 @@ OAUTH2_PROVIDER = {
     # unsupported_grant_type, never processed.
     "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
+    # Every RFC 9700 hardening django-oauth-toolkit offers is on, including
+    # those for grants this service never routes, so that none can be
+    # reached by a later routing mistake and `check --deploy` stays clean.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["client_credentials"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": [],
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
         "client_secret_basic",
         "client_secret_post",
@@ -207,9 +252,34 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["ginr.api.throttling.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ginr.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
+}
+
+# Per-client API quota; staff can set another per client.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GINR machine-to-machine API",
+    "DESCRIPTION": (
+        "Read-only access for a TSP's systems to the ERCOT GINRs assigned to "
+        "the TSP, with OAuth 2.0 client credentials."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/ginr/rest",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "PREPROCESSING_HOOKS": ["ginr.api.schema.only_ginr_paths"],
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -225,6 +295,10 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Machine clients send no form bodies but tokens requests; nothing here needs
+# more (Django's default is 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
 # --- Operation: logs, health, metrics -----------------------------------------
 
 # JSON lines in production (one object a line, with request_id, client_id and
@@ -234,8 +308,7 @@ LOGGING = logging_config(
     level=env.str("LOG_LEVEL", "INFO"), json_lines=LOG_FORMAT == "json"
 )
 
-# Redis is optional; when set, readiness checks it (and the shared cache uses it).
-REDIS_URL = env.str("REDIS_URL", default="")
+# Readiness waits this long for a fresh database connection and for Redis.
 HEALTH_CHECK_TIMEOUT = env.int("HEALTH_CHECK_TIMEOUT", default=2)
 
 # /metrics answers 404 unless enabled, and then only to a scraper that sends

@@ -31,6 +31,11 @@ class M2MClient(AbstractApplication):
         default=default_allowed_scopes,
         help_text="Space-separated scopes this client may be granted.",
     )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="API requests per minute; empty means the service default.",
+    )
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "machine client"

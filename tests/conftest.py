@@ -7,10 +7,12 @@ into the test database; every test runs in a transaction on top of them.
 import base64
 import csv
 import hashlib
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from ginr.importers.gis_report import read_gis_report
@@ -22,7 +24,7 @@ REPORTS = sorted(DATA.glob("GIS_Report_*.xlsx"))
 LATEST_REPORT = DATA / "GIS_Report_2026-01.xlsx"
 
 
-@cache
+@lru_cache
 def parsed_report(path):
     """A bundled workbook, parsed once per test run (parsing is DB-free)."""
     return read_gis_report(path)
@@ -65,8 +67,18 @@ def basic_auth(client_id, secret):
     return f"Basic {base64.b64encode(pair).decode()}"
 
 
-def request_token(client_id, secret, **data):
+def post_form(path, data, **headers):
+    """POST as an OAuth client does: an application/x-www-form-urlencoded body."""
     return Client().post(
+        path,
+        urlencode(data, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+
+
+def request_token(client_id, secret, **data):
+    return post_form(
         "/oauth/token",
         {"grant_type": "client_credentials", **data},
         HTTP_AUTHORIZATION=basic_auth(client_id, secret),
@@ -95,3 +107,9 @@ def api(token_for):
         return Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate and failure counters start empty in every test."""
+    cache.clear()

@@ -112,12 +112,16 @@ def test_a_token_without_the_read_scope_is_403_insufficient_scope(token_for, pat
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_a_token_in_the_query_string_is_not_accepted(token_for, path):
+def test_a_token_in_the_query_string_is_refused_as_invalid_request(token_for, path):
     token = token_for()
 
     response = Client().get(path, {"access_token": token})
 
-    assert response.status_code == 401
+    assert response.status_code == 400
+    assert response["WWW-Authenticate"].startswith(
+        'Bearer realm="ginr", error="invalid_request"'
+    )
+    assert response.json()["code"] == "invalid_request"
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
@@ -176,7 +180,7 @@ def test_tdsp_list_is_paginated_in_a_stable_order(api, token_for):
     assert [item["inr"] for item in small_pages] == sorted(inrs_of("ONCOR"))
 
 
-def test_tdsp_list_page_size_is_capped_at_500(api, token_for):
+def test_tdsp_list_page_size_beyond_500_is_refused(api, token_for):
     everything = Ginr.objects.all()
     tdsp = Tdsp.objects.get(code="CNP")
     Assignment.objects.bulk_create(
@@ -184,10 +188,16 @@ def test_tdsp_list_page_size_is_capped_at_500(api, token_for):
         for ginr in everything.exclude(assignments__tdsp=tdsp)[:600]
     )
 
-    body = api(f"{LIST}?pageSize=10000", "CNP").json()
+    token = token_for("CNP")
+    largest = api(f"{LIST}?pageSize=500", token=token).json()
+    too_large = api(f"{LIST}?pageSize=501", token=token)
 
-    assert body["count"] > 500
-    assert len(body["results"]) == 500
+    assert largest["count"] > 500
+    assert len(largest["results"]) == 500
+    assert too_large.status_code == 400
+    assert (
+        too_large.json()["detail"] == "pageSize: must be a whole number from 1 to 500"
+    )
 
 
 def test_tdsp_list_sql_queries_do_not_grow_with_the_page_size(token_for):

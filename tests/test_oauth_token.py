@@ -8,7 +8,7 @@ from django.test import Client
 from oauth2_provider.models import AccessToken
 
 from oauth_clients.models import M2MClient
-from tests.conftest import basic_auth, request_token
+from tests.conftest import basic_auth, post_form, request_token
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_client_credentials_with_basic_auth_get_a_one_hour_bearer_token(
 def test_client_secret_post_is_accepted(issue_client):
     client, secret = issue_client()
 
-    response = Client().post(
+    response = post_form(
         "/oauth/token",
         {
             "grant_type": "client_credentials",
@@ -56,7 +56,7 @@ def test_a_wrong_secret_is_invalid_client(issue_client):
 def test_a_client_id_alone_is_invalid_client(issue_client):
     client, _secret = issue_client()
 
-    response = Client().post(
+    response = post_form(
         "/oauth/token",
         {"grant_type": "client_credentials", "client_id": client.client_id},
     )
@@ -118,7 +118,7 @@ def test_a_client_granted_no_scope_gets_no_token(issue_client):
 def test_the_password_grant_is_not_available(issue_client):
     client, secret = issue_client()
 
-    response = Client().post(
+    response = post_form(
         "/oauth/token",
         {"grant_type": "password", "username": "a", "password": "b"},
         HTTP_AUTHORIZATION=basic_auth(client.client_id, secret),
@@ -132,13 +132,13 @@ def test_the_password_grant_is_not_available(issue_client):
     "path",
     [
         "/oauth/authorize",
-        "/oauth/introspect",
+        "/oauth/authorize/",
         "/oauth/applications/",
         "/oauth/device-authorization",
         "/o/token/",
     ],
 )
-def test_only_the_token_endpoint_is_routed(path):
+def test_no_authorize_device_or_application_views_are_routed(path):
     assert Client().get(path).status_code == 404
 
 
@@ -179,8 +179,8 @@ def test_create_m2m_client_unless_exists_shows_no_secret_the_second_time(capsys)
     call_command("create_m2m_client", *arguments)
     second = capsys.readouterr().out
 
-    assert "client_secret:" in first
-    assert "client_secret" not in second
+    assert "CLIENT_SECRET=" in first
+    assert "SECRET=" not in second
     assert M2MClient.objects.filter(name="CNP demo").count() == 1
 
 

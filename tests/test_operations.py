@@ -1,5 +1,7 @@
 """Health probes, request ids, metrics and the answer to database errors."""
 
+import json
+
 import pytest
 from django.db import OperationalError, connection
 from django.test import Client
@@ -75,9 +77,9 @@ def test_a_database_error_in_an_api_view_is_503_problem_with_retry_after():
     )
 
     assert response.status_code == 503
-    assert response.content_type == "application/problem+json"
+    assert response["Content-Type"] == "application/problem+json"
     assert response["Retry-After"] == "5"
-    assert response.data["status"] == 503
+    assert json.loads(response.content)["code"] == "database_unavailable"
 
 
 @pytest.mark.skipif(
@@ -167,3 +169,20 @@ def test_metrics_count_tokens_by_outcome_and_api_calls_by_client(
     )
     # Raw paths (with GINR ids) never become label values.
     assert "/ginr/rest" not in after
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_the_oauth_endpoints_take_posts_without_a_csrf_cookie(issue_client, path):
+    from tests.conftest import basic_auth
+
+    client, secret = issue_client()
+    browserless = Client(enforce_csrf_checks=True)
+
+    response = browserless.post(
+        path,
+        {"grant_type": "client_credentials", "token": "x"},
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, secret),
+    )
+
+    assert response.status_code != 403
+    assert "CSRF" not in response.content.decode()

@@ -1,8 +1,8 @@
 """The service as it runs in production: gunicorn processes on a real cluster.
 
 These tests start their own PostgreSQL cluster (initdb and pg_ctl, run as the
-postgres user, on port 55432) and gunicorn processes on ports 8701 and 8702,
-so that they can stop the database under a running service and run two
+postgres user, on a free port from 55432 up) and gunicorn processes on free
+ports from 8701 up, so that they can stop the database under a running service and run two
 instances side by side. They need the PostgreSQL server binaries and root (to
 run them as postgres); without those they skip, saying why.
 """
@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +28,24 @@ import pytest
 from tests.conftest import basic_auth
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_PORT = 55432
-APP_PORTS = (8701, 8702)
+
+
+def _free_port(candidates):
+    """The first port of the range that nothing listens on (a run that was
+    killed may have left a server behind)."""
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {candidates}")
+
+
+PG_PORT = _free_port(range(55432, 55440))
+_app_port = _free_port(range(8701, 8750))
+APP_PORTS = (_app_port, _free_port(range(_app_port + 1, 8760)))
 SECRET_KEY = "test-" + "Vq8sLx2mTn4pRw7zKc1bHy6dFj3gNa9e" + "-Ux5Wo2Zi8Me0Lb"
 HOST = "ginr.test"
 # The proxy in front of the service terminates TLS and says so.
@@ -140,9 +157,9 @@ def cluster():
     directory = Path(tempfile.mkdtemp(prefix="ginr-pg-"))
     shutil.chown(directory, "postgres", "postgres")
     cluster = Cluster(directory)
-    cluster.init()
-    cluster.start()
     try:
+        cluster.init()
+        cluster.start()
         cluster.psql(f"CREATE DATABASE {DATABASE}")
         _manage("migrate", "--noinput")
         _manage("import_tsps", "data/ercot/tsps.csv")

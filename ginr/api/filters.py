@@ -1,6 +1,28 @@
+import datetime as dt
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from ginr.models import Assignment, Ginr
+
+# Outside these, converting a time to UTC can overflow Python's datetime.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """A timestamp the database can compare with, in any time zone."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and not (EARLIEST <= value <= LATEST):
+            raise forms.ValidationError("must be between 1900 and 9000")
+        return value
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class GinrFilter(django_filters.FilterSet):
@@ -24,7 +46,7 @@ class GinrFilter(django_filters.FilterSet):
     county = django_filters.CharFilter(lookup_expr="iexact")
     cdrZone = django_filters.CharFilter(field_name="cdr_zone", lookup_expr="iexact")
     inr = django_filters.CharFilter(lookup_expr="iexact")
-    modifiedSince = django_filters.IsoDateTimeFilter(
+    modifiedSince = BoundedIsoDateTimeFilter(
         field_name="modified_at", lookup_expr="gte"
     )
 

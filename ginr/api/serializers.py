@@ -1,5 +1,6 @@
 """JSON shapes of the API. Keys are camelCase; each names its model field."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ginr.models import Assignment, Tdsp
@@ -31,7 +32,7 @@ class GinrSummarySerializer(serializers.Serializer):
     capacityMw = serializers.DecimalField(
         source="capacity_mw", max_digits=12, decimal_places=4, allow_null=True
     )
-    projectedCod = serializers.DateField(source="projected_cod")
+    projectedCod = serializers.DateField(source="projected_cod", allow_null=True)
     reportMonth = serializers.DateField(source="report_month")
     createdAt = serializers.DateTimeField(source="created_at")
     modifiedAt = serializers.DateTimeField(source="modified_at")
@@ -70,6 +71,23 @@ PERMITS = [
 ]
 
 
+MILESTONE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "reached": {"type": "boolean"},
+        "date": {"type": ["string", "null"], "format": "date"},
+    },
+    "required": ["reached", "date"],
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {key: MILESTONE_SCHEMA for key, _ in MILESTONES},
+        "required": [key for key, _ in MILESTONES],
+    }
+)
 class MilestonesField(serializers.Field):
     """Each milestone as {reached, date}.
 
@@ -92,6 +110,27 @@ class MilestonesField(serializers.Field):
         return milestones
 
 
+PERMIT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {
+            "type": "string",
+            "enum": ["", "obtained", "not_required", "pending"],
+        },
+        "date": {"type": ["string", "null"], "format": "date"},
+        "dateUnknown": {"type": "boolean"},
+    },
+    "required": ["status", "date", "dateUnknown"],
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {key: PERMIT_SCHEMA for key, _ in PERMITS},
+        "required": [key for key, _ in PERMITS],
+    }
+)
 class PermitsField(serializers.Field):
     """Each permit as {status, date}; status is "" where the sheet has none."""
 

@@ -1,8 +1,20 @@
 from django.urls import path
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ginr.api import views
 
 urlpatterns = [
+    path(
+        "openapi.json",
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),
+        name="ginr-openapi",
+    ),
+    path(
+        "docs",
+        SpectacularSwaggerView.as_view(url_name="ginr-openapi"),
+        name="ginr-docs",
+    ),
     path(
         "dashboard/tdspList",
         views.TdspGinrListView.as_view(),

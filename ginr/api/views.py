@@ -4,19 +4,22 @@ import re
 
 from django.db.models import Prefetch
 from django.http import Http404
-from rest_framework.exceptions import MethodNotAllowed
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
 
 from ginr.api.filters import GinrFilter
+from ginr.api.schema import ERROR_RESPONSES
 from ginr.api.serializers import (
     GinrDetailSerializer,
     GinrListSerializer,
     TdspSerializer,
 )
+from ginr.api.throttling import rate_limit_headers
 from ginr.models import Assignment, Ginr, Tdsp
 
-INR_REFERENCE = re.compile(r"^(\d{2})INR(\d{4})([A-Za-z]?)$", re.IGNORECASE)
+INR_REFERENCE = re.compile(r"(\d{2})INR(\d{4})([A-Za-z]?)", re.IGNORECASE)
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_ID = 2**63 - 1
 
@@ -36,6 +39,10 @@ class ReadOnlyAPIView:
         response = super().finalize_response(request, response, *args, **kwargs)
         # A TSP's data must not linger in shared caches or proxies.
         response["Cache-Control"] = "no-store"
+        window = getattr(request, "rate_limit_window", None)
+        if window is not None:
+            for name, value in rate_limit_headers(window).items():
+                response[name] = value
         return response
 
 
@@ -44,7 +51,25 @@ class GinrPagination(PageNumberPagination):
     page_size_query_param = "pageSize"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        # DRF would silently cap or ignore a bad size; a client should know.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdecimal()) or not (
+            1 <= int(raw) <= self.max_page_size
+        ):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: (
+                        f"must be a whole number from 1 to {self.max_page_size}"
+                    )
+                }
+            )
+        return int(raw)
 
+
+@extend_schema(responses={200: GinrListSerializer(many=True), **ERROR_RESPONSES})
 class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
     """The GINRs where the caller's TSP is primary or other TSP."""
 
@@ -53,9 +78,22 @@ class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
     pagination_class = GinrPagination
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ginr.objects.none()
         return Ginr.objects.visible_to(self.request.user.tdsp_id).order_by("inr", "id")
 
+    def list(self, request, *args, **kwargs):
+        # Which of two values would win is not something a client should have
+        # to guess.
+        repeated = sorted(
+            name for name, values in request.query_params.lists() if len(values) > 1
+        )
+        if repeated:
+            raise ValidationError({name: "may be given only once" for name in repeated})
+        return super().list(request, *args, **kwargs)
 
+
+@extend_schema(responses={200: TdspSerializer(many=True), **ERROR_RESPONSES})
 class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
     """The TSP/TDSP reference list."""
 
@@ -65,6 +103,17 @@ class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
     queryset = Tdsp.objects.select_related("successor").order_by("code")
 
 
+@extend_schema(
+    responses={200: GinrDetailSerializer, **ERROR_RESPONSES},
+    parameters=[
+        OpenApiParameter(
+            "reference",
+            str,
+            OpenApiParameter.PATH,
+            description="The id that tdspList returns, or an INR such as 23INR0368.",
+        )
+    ],
+)
 class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     """One GINR in full, by the id tdspList returns or by its INR.
 
@@ -75,6 +124,8 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     serializer_class = GinrDetailSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ginr.objects.none()
         return Ginr.objects.visible_to(self.request.user.tdsp_id).prefetch_related(
             Prefetch(
                 "assignments",
@@ -87,7 +138,7 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     def get_object(self):
         reference = self.kwargs["reference"]
         queryset = self.get_queryset()
-        match = INR_REFERENCE.match(reference)
+        match = INR_REFERENCE.fullmatch(reference)
         if reference.isdecimal() and reference.isascii():
             if int(reference) > MAX_ID:
                 raise Http404

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.utils import column_index_from_string
+from openpyxl.utils.exceptions import InvalidFileException
 
 from ginr.models import Ginr
 
@@ -250,9 +251,15 @@ def read_gis_report(path):
     path = Path(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+    ) as error:
         raise GisReportError(
-            f"{path.name} is not an Excel workbook (.xlsx) that can be read: {error}"
+            f"{path.name} is not an Excel workbook (.xlsx) that can be read ({error})."
         ) from error
 
     try:

@@ -56,10 +56,11 @@ class Command(BaseCommand):
                 )
             )
             return
+        # Lines a shell can take as they are: paste them to set both.
         self.stdout.write(
             f"Client {client.name!r} for {client.tdsp.code}, scopes "
-            f"{client.allowed_scopes}\n"
-            f"client_id:     {client.client_id}\n"
-            f"client_secret: {issued.secret}\n"
-            "Store the secret now: it is kept only as a hash and is not shown again."
+            f"{client.allowed_scopes}. Store the secret now: it is kept only as a "
+            "hash and is not shown again.\n"
+            f"CLIENT_ID={client.client_id}\n"
+            f"CLIENT_SECRET={issued.secret}"
         )

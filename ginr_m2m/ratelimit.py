@@ -1,0 +1,71 @@
+"""Fixed-window counters on the shared cache, for rate and failure limits.
+
+The cache is Redis when REDIS_URL is set, so every worker and every instance
+counts in the same place; INCR is atomic there. Without Redis the counters
+live in one process's memory, which is exact only when one process serves
+(scripts/serve.sh then runs a single worker with threads).
+
+If the cache cannot be reached the limit is not enforced and a warning is
+logged: refusing every request because a counter store is down would turn a
+cache outage into a full outage.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    count: int
+    period: int
+    # Seconds until the window resets.
+    reset: int
+
+    @property
+    def exceeded(self):
+        return self.count > self.limit
+
+    @property
+    def remaining(self):
+        return max(self.limit - self.count, 0)
+
+
+def _window_key(name, period):
+    now = time.time()
+    start = int(now // period)
+    reset = max(int((start + 1) * period - now), 1)
+    return f"ratelimit:{name}:{period}:{start}", reset
+
+
+def hit(name, *, limit, period):
+    """Count one event against a limit and return the window after it."""
+    key, reset = _window_key(name, period)
+    try:
+        # add() is a no-op when the key exists; incr() is atomic on Redis.
+        cache.add(key, 0, timeout=period + 1)
+        count = cache.incr(key)
+    except ValueError:
+        # The key expired between add() and incr(): a new window began.
+        cache.add(key, 1, timeout=period + 1)
+        count = 1
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
+        logger.warning("Rate-limit cache unavailable; %s not counted", name)
+        count = 0
+    return Window(limit=limit, count=count, period=period, reset=reset)
+
+
+def peek(name, *, limit, period):
+    """The current window of a limit, without counting an event."""
+    key, reset = _window_key(name, period)
+    try:
+        count = cache.get(key, 0)
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
+        logger.warning("Rate-limit cache unavailable; %s not checked", name)
+        count = 0
+    return Window(limit=limit, count=count, period=period, reset=reset)

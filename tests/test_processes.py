@@ -2,9 +2,10 @@
 
 These tests start their own PostgreSQL cluster (initdb and pg_ctl, run as the
 postgres user, on a free port from 55432 up) and gunicorn processes on free
-ports from 8701 up, so that they can stop the database under a running service and run two
-instances side by side. They need the PostgreSQL server binaries and root (to
-run them as postgres); without those they skip, saying why.
+ports from 8701 up, so that they can stop the database under a running
+service and run two instances side by side, sharing it and Redis. They need
+the PostgreSQL server binaries and root (to run them as postgres); without
+those they skip, saying why.
 """
 
 import glob
@@ -474,3 +475,24 @@ def test_a_scrape_counts_the_requests_of_every_gunicorn_worker(
     issued = 'ginr_token_requests_total{outcome="issued"}'
     assert _sample(body.decode(), issued) == requests
     assert app.get("/metrics")[0] == 404
+
+
+def test_a_clients_rate_limit_is_shared_by_both_instances(cluster, start_app):
+    client_id, secret = _create_client()
+    limited = {"REDIS_URL": REDIS_URL, "API_RATE_LIMIT_PER_MINUTE": "5"}
+    first = start_app(APP_PORTS[0], **limited)
+    second = start_app(APP_PORTS[1], **limited)
+    token = _access_token(first.token(client_id, secret))
+    # The quota is counted per calendar minute: do not straddle two.
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)
+
+    statuses = [first.get("/ginr/rest/types/tdsp", token)[0] for _ in range(3)]
+    statuses += [second.get("/ginr/rest/types/tdsp", token)[0] for _ in range(2)]
+    over_on_second = second.get("/ginr/rest/types/tdsp", token)
+    over_on_first = first.get("/ginr/rest/types/tdsp", token)
+
+    assert statuses == [200] * 5
+    assert over_on_second[0] == 429
+    assert over_on_second[1]["Content-Type"] == "application/problem+json"
+    assert over_on_first[0] == 429

@@ -16,7 +16,7 @@ from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,12 @@ def permission_denied(request, exception):
     if _for_machines(request):
         return problem_response(403, code="permission_denied")
     return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if _for_machines(request):
+        return problem_response(403, "CSRF verification failed.", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
 
 
 def page_not_found(request, exception):

@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["ginr.api.schema.only_ginr_paths"],
 }
 
+CSRF_FAILURE_VIEW = "ginr_m2m.problems.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

@@ -85,12 +85,8 @@ def basic_credentials(header):
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-# Overriding dispatch drops django-oauth-toolkit's csrf_exempt (as_view copies
-# it from dispatch): without this, every real POST (the test client skips CSRF
-# checks) is refused 403 for want of a CSRF cookie.
-@method_decorator(csrf_exempt, name="dispatch")
 class ClientAuthenticatedEndpoint:
-    """Checks shared by the token and revocation endpoints."""
+    """Checks shared by the token, revocation and introspection endpoints."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.method != "POST":
@@ -219,6 +215,9 @@ class ClientAuthenticatedEndpoint:
         )
 
 
+# Machine clients carry no CSRF cookie; the decorators below replace
+# django-oauth-toolkit's own csrf_exempt, which the overridden dispatch drops.
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class TokenView(ClientAuthenticatedEndpoint, oauth_views.TokenView):
     def check_form(self, form):
@@ -246,6 +245,7 @@ class TokenView(ClientAuthenticatedEndpoint, oauth_views.TokenView):
             )
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class RevokeTokenView(ClientAuthenticatedEndpoint, oauth_views.RevokeTokenView):
     def check_form(self, form):
@@ -253,6 +253,7 @@ class RevokeTokenView(ClientAuthenticatedEndpoint, oauth_views.RevokeTokenView):
             raise BadRequest(oauth_error("invalid_request", "token is required."))
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class IntrospectTokenView(ClientAuthenticatedEndpoint, View):
     """RFC 7662 introspection, for clients granted the introspection scope.

@@ -68,8 +68,8 @@ def basic_auth(client_id, secret):
 
 
 def post_form(path, data, **headers):
-    """POST as an OAuth client does: an application/x-www-form-urlencoded body."""
-    return Client().post(
+    """POST as an OAuth client does: a form-encoded body and no CSRF token."""
+    return Client(enforce_csrf_checks=True).post(
         path,
         urlencode(data, doseq=True),
         content_type="application/x-www-form-urlencoded",

@@ -361,6 +361,7 @@ CATALOGUE = [
     api_case("page that is not a number", LIST + "?page=abc", 404, "not_found"),
     api_case("page beyond 64 bits", LIST + "?page=" + "9" * 25, 404, "not_found"),
     api_case("unknown status value", LIST + "?status=bogus", 400, "invalid"),
+    api_case("empty filter value", LIST + "?modifiedSince=", 400, "invalid"),
     api_case("unknown role value", LIST + "?role=owner", 400, "invalid"),
     api_case("repeated filter", LIST + "?status=active&status=bogus", 400, "invalid"),
     api_case(

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k3Y-" + "x7Qp2mZr9LwT4vBn8cHs6dJf1gKa5eUy0iOo3tRq" + "-Nz8Wm"
 
 
-def start_in_production(**environment):
+def start_in_production(*check_options, **environment):
     """Run `manage.py check` in a fresh process with production settings."""
     env = {
         key: value
@@ -19,7 +19,7 @@ def start_in_production(**environment):
     # A developer's .env must not supply what the test leaves out.
     env.update(DJANGO_ENV="production", DJANGO_ENV_FILE=os.devnull, **environment)
     return subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "check", *check_options],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -60,3 +60,16 @@ def test_production_mode_starts_with_a_real_key_and_hosts():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deployment_checklist_passes_with_production_settings():
+    result = start_in_production(
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=GOOD_KEY,
+        DJANGO_ALLOWED_HOSTS="ginr.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

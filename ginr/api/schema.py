@@ -21,27 +21,34 @@ def _problem(description):
     return OpenApiResponse(response=ProblemSerializer, description=description)
 
 
+PROBLEM = "application/problem+json"
+
+
 ERROR_RESPONSES = {
-    400: _problem(
+    (400, PROBLEM): _problem(
         "Malformed request: bad parameter value, or a token sent "
         "outside the Authorization header (error=invalid_request)."
     ),
-    401: _problem(
+    (401, PROBLEM): _problem(
         "No token, or an unknown, expired or revoked one "
         "(WWW-Authenticate: Bearer, error=invalid_token)."
     ),
-    403: _problem(
+    (403, PROBLEM): _problem(
         "The token lacks the ginr:read scope "
         "(WWW-Authenticate: Bearer error=insufficient_scope)."
     ),
-    404: _problem("No such resource, or one not assigned to the caller's TSP."),
-    405: _problem("Only GET and HEAD are allowed."),
-    406: _problem("Only JSON can be returned."),
-    429: _problem(
+    (404, PROBLEM): _problem(
+        "No such resource, or one not assigned to the caller's TSP."
+    ),
+    (405, PROBLEM): _problem("Only GET and HEAD are allowed."),
+    (406, PROBLEM): _problem("Only JSON can be returned."),
+    (429, PROBLEM): _problem(
         "The client's request quota is used up; see Retry-After "
         "and the RateLimit headers."
     ),
-    503: _problem("The service is temporarily unavailable; see Retry-After."),
+    (503, PROBLEM): _problem(
+        "The service is temporarily unavailable; see Retry-After."
+    ),
 }
 
 

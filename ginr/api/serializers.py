@@ -7,7 +7,9 @@ from ginr.models import Assignment, Tdsp
 
 
 class TdspSerializer(serializers.ModelSerializer):
-    successorCode = serializers.CharField(source="successor.code", default=None)
+    successorCode = serializers.CharField(
+        source="successor.code", default=None, allow_null=True
+    )
 
     class Meta:
         model = Tdsp

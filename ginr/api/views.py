@@ -69,7 +69,12 @@ class GinrPagination(PageNumberPagination):
         return int(raw)
 
 
-@extend_schema(responses={200: GinrListSerializer(many=True), **ERROR_RESPONSES})
+@extend_schema(
+    responses={
+        (200, "application/json"): GinrListSerializer(many=True),
+        **ERROR_RESPONSES,
+    }
+)
 class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
     """The GINRs where the caller's TSP is primary or other TSP."""
 
@@ -83,17 +88,22 @@ class TdspGinrListView(ReadOnlyAPIView, ListAPIView):
         return Ginr.objects.visible_to(self.request.user.tdsp_id).order_by("inr", "id")
 
     def list(self, request, *args, **kwargs):
-        # Which of two values would win is not something a client should have
-        # to guess.
-        repeated = sorted(
-            name for name, values in request.query_params.lists() if len(values) > 1
-        )
-        if repeated:
-            raise ValidationError({name: "may be given only once" for name in repeated})
+        # Which of two values would win, or whether an empty one means "any",
+        # is not something a client should have to guess.
+        problems = {}
+        for name, values in request.query_params.lists():
+            if len(values) > 1:
+                problems[name] = "may be given only once"
+            elif not values[0]:
+                problems[name] = "may not be empty"
+        if problems:
+            raise ValidationError(dict(sorted(problems.items())))
         return super().list(request, *args, **kwargs)
 
 
-@extend_schema(responses={200: TdspSerializer(many=True), **ERROR_RESPONSES})
+@extend_schema(
+    responses={(200, "application/json"): TdspSerializer(many=True), **ERROR_RESPONSES}
+)
 class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
     """The TSP/TDSP reference list."""
 
@@ -104,7 +114,7 @@ class TdspTypeListView(ReadOnlyAPIView, ListAPIView):
 
 
 @extend_schema(
-    responses={200: GinrDetailSerializer, **ERROR_RESPONSES},
+    responses={(200, "application/json"): GinrDetailSerializer, **ERROR_RESPONSES},
     parameters=[
         OpenApiParameter(
             "reference",

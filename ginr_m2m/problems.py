@@ -3,15 +3,27 @@
 Machine clients get JSON for every error under /ginr, /oauth, /.well-known
 and /health, never Django's HTML pages: the handlers below answer 400, 403,
 404 and 500 there, and views use problem_response directly.
+
+When the database cannot be reached, every path (the API, the token endpoint,
+readiness, the admin) answers 503 with Retry-After instead, so that clients
+back off and retry. A statement cancelled by statement_timeout is reported by
+psycopg as an OperationalError too, and gets the same answer.
 """
 
+import logging
+import sys
 from http import HTTPStatus
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import csrf, defaults
 
+logger = logging.getLogger(__name__)
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 MACHINE_PREFIXES = ("/ginr/", "/oauth/", "/.well-known/", "/health/")
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
 
 def problem(status, detail=None, code=None):
@@ -27,9 +39,9 @@ def problem(status, detail=None, code=None):
     return body
 
 
-def problem_response(status, detail=None, code=None, headers=None):
+def problem_response(status, detail=None, code=None, headers=None, extra=None):
     response = JsonResponse(
-        problem(status, detail, code),
+        {**problem(status, detail, code), **(extra or {})},
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"separators": (",", ":")},
@@ -38,6 +50,35 @@ def problem_response(status, detail=None, code=None, headers=None):
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def database_unavailable(extra=None):
+    return problem_response(
+        503,
+        "The service cannot reach its database; retry later.",
+        "database_unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        extra=extra,
+    )
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a database error raised by any view into a 503 problem."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        # The exception class only: its text can quote SQL and parameters.
+        logger.warning(
+            "Database unavailable: %s on %s", type(exception).__name__, request.path
+        )
+        return database_unavailable()
 
 
 def _for_machines(request):
@@ -69,6 +110,10 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # Django calls this inside its except block: a database error raised
+    # outside a view (in a middleware) is at hand here, and is a 503 too.
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable()
     # Details of the failure go to the error log, never to the client.
     if _for_machines(request):
         return problem_response(

@@ -7,11 +7,14 @@ file beside manage.py (or the file DJANGO_ENV_FILE names) is read if present;
 real environment variables win.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from ginr_m2m.logging_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ginr_m2m.middleware.RequestContextMiddleware",
     "ginr_m2m.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "oauth_clients.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that it sees the exceptions of every view.
+    "ginr_m2m.problems.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ginr_m2m.urls"
@@ -117,6 +123,16 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A dead or unreachable server fails fast (503), and no statement can run
+    # into gunicorn's worker timeout (GUNICORN_TIMEOUT, 30 s), which would kill
+    # the worker and answer the client with a bare 502 from the proxy.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
+    _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", 10000)
+    _options["options"] = (
+        _options.get("options", "") + f" -c statement_timeout={_statement_timeout_ms}"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate and failure counters must be shared by every worker and instance:
@@ -160,7 +176,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -303,30 +319,27 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 # Error reports also hide Authorization headers (Basic secrets, bearer tokens).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "ginr_m2m.reporting.CredentialSafeReporterFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "no_traceback": {"()": "ginr_m2m.logging.WithoutTraceback"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # A malformed or hostile request is worth one line, not a traceback:
-        # anyone can send them, and they would flood the log.
-        "django.security": {
-            "handlers": ["console"],
-            "level": "WARNING",
-            "filters": ["no_traceback"],
-            "propagate": False,
-        },
-        # oauthlib logs every issued token in full at DEBUG ("Issuing token to
-        # client id ..."); never let LOG_LEVEL=DEBUG reach it.
-        "oauthlib": {"level": "INFO"},
-    },
-}
+# --- Operation: logs, health, metrics -----------------------------------------
+
+# JSON lines in production (one object a line, with request_id, client_id and
+# tsp_id on every line of a request); plain text for people in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", "INFO"), json_lines=LOG_FORMAT == "json"
+)
+
+# Readiness waits this long for a fresh database connection and for Redis.
+HEALTH_CHECK_TIMEOUT = env.int("HEALTH_CHECK_TIMEOUT", default=2)
+
+# /metrics answers 404 unless enabled, and then only to a scraper that sends
+# METRICS_TOKEN as a bearer token or comes from METRICS_ALLOWED_NETWORKS.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network)
+        for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+        if network
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import views as oauth_views
 
+from ginr_m2m import health, metrics
 from oauth_clients import views as client_views
 
 # Only the authorization-server endpoints this service offers are routed: no
@@ -26,9 +27,13 @@ urlpatterns = [
     ),
     path("ginr/rest/", include("ginr.api.urls")),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = "ginr_m2m.problems.bad_request"
 handler403 = "ginr_m2m.problems.permission_denied"
 handler404 = "ginr_m2m.problems.page_not_found"
+# A database error raised outside a view (in a middleware) is a 503 too.
 handler500 = "ginr_m2m.problems.server_error"

@@ -13,6 +13,8 @@ from django.conf import settings
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import exceptions
 
+from ginr_m2m.request_context import bind_client
+
 # RFC 6750 section 2.1: "Bearer" 1*SP b64token. Tokens issued here are 30
 # characters; anything much longer cannot be one and is not looked up.
 BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -67,6 +69,8 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
                 client.rate_limit_per_minute or settings.API_RATE_LIMIT_PER_MINUTE
             ),
         )
+        # Every later log line of this request names the client and its TSP.
+        bind_client(client=principal.client_id, tdsp=principal.tdsp_id)
         return principal, token
 
     def refuse_malformed(self, request):

@@ -4,6 +4,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from ginr_m2m.request_context import bind_client
 from oauth_clients.hashers import ClientSecretHasher
 from oauth_clients.models import M2MClient
 
@@ -24,6 +25,15 @@ class ClientCredentialsValidator(OAuth2Validator):
         return credentials.strip()
 
     def authenticate_client(self, request, *args, **kwargs):
+        authenticated = self._authenticate_current_or_previous_secret(
+            request, *args, **kwargs
+        )
+        if authenticated:
+            # Every later log line of this token request names the client.
+            bind_client(client=request.client.client_id, tdsp=request.client.tdsp_id)
+        return authenticated
+
+    def _authenticate_current_or_previous_secret(self, request, *args, **kwargs):
         """Accept the current secret until it expires, the previous one until
         its rotation deadline, and nothing else.
         """

@@ -34,15 +34,7 @@ API description: http://127.0.0.1:$port/ginr/rest/docs
 
 Serving on http://127.0.0.1:$port (Ctrl-C stops).
 TXT
-
-# Rate limits are counted in Redis when REDIS_URL is set, shared by every
-# worker; without it they live in one process, so one process serves.
-if [ -n "${REDIS_URL:-}" ]; then
-    workers=(--workers "${WEB_CONCURRENCY:-2}")
-else
-    workers=(--workers 1 --threads "${GUNICORN_THREADS:-4}")
-fi
-# The access log records paths without query strings: a client that wrongly
-# put a credential in the URL must not have it written to disk.
-exec gunicorn ginr_m2m.wsgi --bind "127.0.0.1:$port" "${workers[@]}" \
-    --access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+# gunicorn.conf.py sets workers and threads: several worker processes when
+# REDIS_URL shares the rate-limit counters, else one process with threads.
+# The application writes the access line itself, without query strings.
+exec gunicorn --config gunicorn.conf.py --bind "127.0.0.1:$port" ginr_m2m.wsgi

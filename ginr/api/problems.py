@@ -8,9 +8,14 @@ request) sends its own.
 
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
-from ginr_m2m.problems import PROBLEM_CONTENT_TYPE, problem
+from ginr_m2m.problems import (
+    DATABASE_ERRORS,
+    PROBLEM_CONTENT_TYPE,
+    database_unavailable,
+    problem,
+)
 
 
 def _flatten(detail):
@@ -36,6 +41,12 @@ def _code_and_detail(exc, request):
 
 
 def problem_exception_handler(exc, context):
+    # A lost or refused database connection, or a cancelled statement: the
+    # client should retry, so 503 with Retry-After, never 500.
+    if isinstance(exc, DATABASE_ERRORS):
+        set_rollback()
+        return database_unavailable()
+
     response = exception_handler(exc, context)
     if response is None:
         return None

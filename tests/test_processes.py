@@ -21,10 +21,12 @@ import sys
 import tempfile
 import threading
 import time
+from base64 import b32decode
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django_otp.oath import totp
 
 from tests.conftest import basic_auth
 
@@ -173,6 +175,11 @@ def cluster():
             cwd=ROOT, env=_environment(DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD),
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
+        # Production asks staff for a TOTP code as well as the password.
+        config_url = _manage("add_staff_totp", "staff").strip().splitlines()[-2]
+        cluster.totp_key = parse_qs(urlsplit(config_url).query)["secret"][0]
+        device_id = cluster.psql("SELECT id FROM otp_totp_totpdevice", DATABASE)
+        cluster.totp_device = f"otp_totp.totpdevice/{device_id}"
         yield cluster
     finally:
         cluster.stop()
@@ -240,8 +247,8 @@ class App:
             },
         )
 
-    def admin_session(self):
-        return AdminSession(self)
+    def admin_session(self, totp_device, totp_key):
+        return AdminSession(self, totp_device, totp_key)
 
     def close(self):
         self.process.terminate()
@@ -261,14 +268,22 @@ class AdminSession:
 
     CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
-    def __init__(self, app):
+    def __init__(self, app, totp_device, totp_key):
         self.app = app
         self.cookies = {}
         form = self._get("/admin/login/")
+        # django-otp's TOTP: the base32 key from the device's otpauth URL.
+        code = f"{totp(b32decode(totp_key)):06d}"
         status, _headers, _body = self._post(
             "/admin/login/",
             form,
-            {"username": "staff", "password": ADMIN_PASSWORD, "next": "/admin/"},
+            {
+                "username": "staff",
+                "password": ADMIN_PASSWORD,
+                "otp_device": totp_device,
+                "otp_token": code,
+                "next": "/admin/",
+            },
         )
         assert status == 302, "staff login failed"
 
@@ -300,13 +315,11 @@ class AdminSession:
             },
         )
 
-    def disable_client(self, pk, name, scopes):
-        path = f"/admin/oauth_clients/m2mclient/{pk}/change/"
+    def disable_client(self, pk):
+        # The client page's Disable button: a confirmation page, then a POST.
+        path = f"/admin/oauth_clients/m2mclient/{pk}/disable/"
         form = self._get(path)
-        # An unchecked "active" box is simply not sent.
-        status, _headers, body = self._post(
-            path, form, {"name": name, "allowed_scopes": scopes, "_save": "Save"}
-        )
+        status, _headers, body = self._post(path, form, {})
         assert status == 302, body[:500]
 
 
@@ -394,8 +407,9 @@ def test_every_endpoint_answers_503_while_the_database_is_down_and_recovers(
         "database": "unavailable"
     }
     assert app.get("/health/live")[0] == 200
-    # Refusing a request without a token needs no database.
-    assert app.get("/ginr/rest/types/tdsp")[0] == 401
+    # Even a request without a token is recorded in the access log, so it
+    # too waits for the database rather than going unrecorded.
+    _assert_database_unavailable(app.get("/ginr/rest/types/tdsp"), "no token")
 
     cluster.start()
     restarted = time.monotonic()
@@ -437,7 +451,7 @@ def test_a_client_disabled_through_one_instance_is_refused_by_the_other_at_once(
         f"SELECT id FROM oauth_clients_m2mclient WHERE client_id = '{client_id}'",  # noqa: S608
         database=DATABASE,
     )
-    first.admin_session().disable_client(pk, "process test", "ginr:read")
+    first.admin_session(cluster.totp_device, cluster.totp_key).disable_client(pk)
 
     status, headers, _body = second.get("/ginr/rest/types/tdsp", token)
     assert status == 401

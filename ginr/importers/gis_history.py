@@ -16,8 +16,8 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 from ginr.importers import gis_report as gis
@@ -94,9 +94,7 @@ LARGE_ONLY = {
     "construction_start",
     "construction_end",
 }
-REQUIRED_COLUMNS = {
-    column for column, _, _ in PROJECT_COLUMNS
-} | {
+REQUIRED_COLUMNS = {column for column, _, _ in PROJECT_COLUMNS} | {
     MONTH_COLUMN,
     "modelReadyDate",
     "isSmall",
@@ -202,9 +200,7 @@ def _month_report(month, rows, sizes):
             # Energized and synchronized projects stay on the project sheets
             # and are also on the commissioning sheet. A revoked approval is
             # no approval.
-            (report.small if small else report.large).append(
-                _project_row(row, small)
-            )
+            (report.small if small else report.large).append(_project_row(row, small))
             for words, milestone in gis.COMMISSIONING_CATEGORIES.items():
                 if category.startswith(words):
                     commissioned = _status_row(row, size, "approvalDate")
@@ -247,9 +243,7 @@ def read_gis_history(path):
             ) from error
         by_month[month.replace(day=1)].append((number, row))
         if row["isSmall"] in ("True", "False"):
-            sizes[row["INR"].strip()] = (
-                "small" if row["isSmall"] == "True" else "large"
-            )
+            sizes[row["INR"].strip()] = "small" if row["isSmall"] == "True" else "large"
 
     months = []
     for month in sorted(by_month):

@@ -56,7 +56,7 @@ class Command(BaseCommand):
 
         for number, year in sorted(years.items()):
             self.stdout.write(
-                f"{number}: {year['months']} months imported, "
+                f"{number}: {year['months']} months applied, "
                 f"{year['skipped months']} skipped as already imported; "
                 f"GINRs {year['created']} created, {year['updated']} updated; "
                 f"{year['changes']} change events"

@@ -53,7 +53,7 @@ def table(changes):
 
     def line(cells):
         return "  ".join(
-            cell[:width].ljust(width) for cell, width in zip(cells, widths)
+            cell[:width].ljust(width) for cell, width in zip(cells, widths, strict=True)
         )
 
     return "\n".join(

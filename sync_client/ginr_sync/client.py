@@ -169,7 +169,7 @@ class Api:
             client_id=credentials.client_id,
             client_secret=credentials.client_secret,
             token_endpoint=f"{self.base_url}/oauth/token",
-            token_endpoint_auth_method="client_secret_basic",
+            token_endpoint_auth_method="client_secret_basic",  # noqa: S106
             grant_type="client_credentials",
             token=token,
             update_token=self._token_updated,

@@ -451,10 +451,15 @@ def assignment_changes_record(*, ginr_id, before, after, now):
     modifiedSince finds every GINR the feed reports. Call it inside
     transaction.atomic after changes_lock().
     """
+    # Losses first: a TSP that loses the GINR sees its own 'unassigned' as
+    # its last event, and one that gains it sees its 'assigned' first.
     changed = sorted(
-        tdsp_id
-        for tdsp_id in before.keys() | after.keys()
-        if before.get(tdsp_id) != after.get(tdsp_id)
+        (
+            tdsp_id
+            for tdsp_id in before.keys() | after.keys()
+            if before.get(tdsp_id) != after.get(tdsp_id)
+        ),
+        key=lambda tdsp_id: (tdsp_id in after, tdsp_id in before, tdsp_id),
     )
     if not changed:
         return 0

@@ -16,10 +16,13 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import authlib.deprecate
+
 with warnings.catch_warnings():
     # Authlib 1.9 prefers the httpx2 fork and warns when it falls back to
     # httpx, which it still supports; the warning is not the user's concern.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # (authlib.deprecate installs an "always" filter when first imported.)
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client
 
 logger = logging.getLogger(__name__)

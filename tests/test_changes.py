@@ -8,14 +8,20 @@ import hashlib
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import RequestFactory
 from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
 
+from ginr.api.views import ChangeFeedView
 from ginr.importers.gis_history import read_gis_history
+from ginr.importers.gis_report import UNKNOWN
 from ginr.models import Assignment, ChangeEvent, Ginr, ReportImport, Tdsp
 from ginr.services import (
     CHANGE_FIELDS,
+    STATUS_RANK,
     assignment_changes_record,
     assignments_import,
     change_value,
@@ -55,14 +61,52 @@ def project_rows(report):
             for name in CHANGE_FIELDS:
                 if name in row:
                     value = row[name]
-                    values[name] = change_value(
-                        None
-                        if value is None or value.__class__.__name__ == "Unknown"
-                        else value,
-                        unknown=value.__class__.__name__ == "Unknown",
+                    values[name] = (
+                        "unknown" if value is UNKNOWN else change_value(value)
                     )
             rows.setdefault(row["inr"], values)
     return rows
+
+
+def blank(value):
+    return None if value == "" else value
+
+
+def all_inrs(report):
+    return {
+        row["inr"]
+        for sheet in (
+            report.large,
+            report.small,
+            report.commissioning,
+            report.inactive,
+            report.cancelled,
+        )
+        for row in sheet
+    }
+
+
+def statuses(report):
+    ranked = {}
+    sheets = [
+        ("active", report.large),
+        ("active", report.small),
+        ("inactive", report.inactive),
+        ("cancelled", report.cancelled),
+        (
+            "commercial_operation",
+            [
+                row
+                for row in report.commissioning
+                if row["category"] == "approved_for_commercial_operation"
+            ],
+        ),
+    ]
+    for status, sheet in sheets:
+        for row in sheet:
+            current = ranked.get(row["inr"], status)
+            ranked[row["inr"]] = max(current, status, key=STATUS_RANK.__getitem__)
+    return ranked
 
 
 def status_sheet_inrs(report):
@@ -84,28 +128,26 @@ def test_history_replay_records_exactly_the_differences_of_consecutive_months(
 
     call_command("import_gis_history", path)
 
+    seen, status_changes = all_inrs(reports[0]), 0
     for before, after in zip(reports, reports[1:], strict=False):
         old, new = project_rows(before), project_rows(after)
         # GINRs on the project sheets of both months and on no status sheet:
         # every difference of their rows must be a field change, and nothing
-        # else. Small-generator rows lack the large-only columns.
+        # else. A small generator's row has no large-only columns (blank).
         compared = (set(old) & set(new)) - status_sheet_inrs(before)
         compared -= status_sheet_inrs(after)
-        expected = set()
-        for inr in compared:
-            for name in old[inr].keys() | new[inr].keys():
-                a = old[inr].get(name, "" if old[inr]["size"] == "small" else None)
-                b = new[inr].get(name, "" if new[inr]["size"] == "small" else None)
-                if name in ("size",) or (a in ("", None) and b in ("", None)):
-                    a, b = (a or None), (b or None)
-                if a != b:
-                    expected.add((inr, name, a, b))
+        expected = {
+            (inr, name, blank(old[inr].get(name)), blank(new[inr].get(name)))
+            for inr in compared
+            for name in old[inr].keys() | new[inr].keys()
+            if blank(old[inr].get(name)) != blank(new[inr].get(name))
+        }
         recorded = {
             (
                 event.ginr.inr,
                 event.field,
-                event.old_value or None,
-                event.new_value or None,
+                blank(event.old_value),
+                blank(event.new_value),
             )
             for event in ChangeEvent.objects.filter(
                 report_month=after.month,
@@ -113,23 +155,34 @@ def test_history_replay_records_exactly_the_differences_of_consecutive_months(
                 kind=ChangeEvent.Kind.FIELD_CHANGED,
             ).select_related("ginr")
         }
-        expected = {(inr, name, a or None, b or None) for inr, name, a, b in expected}
         assert expected, after.month
         assert recorded == expected, after.month
 
-        # New GINRs are created events, once.
+        # Status: the latest stage of life any sheet of the month gives.
+        was, now = statuses(before), statuses(after)
+        status_changes += sum(was[i] != now[i] for i in set(was) & set(now))
+        assert {
+            (event.ginr.inr, event.old_value, event.new_value)
+            for event in ChangeEvent.objects.filter(
+                report_month=after.month,
+                ginr__inr__in=set(was) & set(now),
+                kind=ChangeEvent.Kind.STATUS_CHANGED,
+            ).select_related("ginr")
+        } == {
+            (inr, was[inr], now[inr])
+            for inr in set(was) & set(now)
+            if was[inr] != now[inr]
+        }
+
+        # A GINR is created once, in the first month that lists it.
         created = set(
             ChangeEvent.objects.filter(
                 report_month=after.month, kind=ChangeEvent.Kind.CREATED
             ).values_list("ginr__inr", flat=True)
         )
-        everything_before = set(
-            Ginr.objects.filter(created_at__lt=timezone.now()).values_list(
-                "inr", flat=True
-            )
-        )
-        assert created <= everything_before
-        assert not created & (set(old) | status_sheet_inrs(before))
+        assert created == all_inrs(after) - seen, after.month
+        seen |= all_inrs(after)
+    assert status_changes
 
 
 @pytest.mark.django_db
@@ -543,3 +596,42 @@ def test_a_cursor_never_skips_an_event_committed_late():
         "first",
         "second",
     ]
+
+
+class TwoPerMinute(SimpleRateThrottle):
+    rate = "2/min"
+
+    def get_cache_key(self, request, view):
+        return f"test-304-{request.user.client_id}"
+
+
+@pytest.mark.django_db
+def test_a_304_does_not_count_against_a_rate_limit(token_for):
+    view = type(
+        "ThrottledFeed", (ChangeFeedView,), {"throttle_classes": [TwoPerMinute]}
+    )
+    feed = view.as_view()
+    token = token_for("AEP_TEXAS")
+    cache.clear()
+
+    def get(**headers):
+        request = RequestFactory().get(
+            FEED, HTTP_AUTHORIZATION=f"Bearer {token}", **headers
+        )
+        return feed(request)
+
+    first = get()
+    not_modified = [get(HTTP_IF_NONE_MATCH=first["ETag"]) for _ in range(3)]
+
+    assert [r.status_code for r in not_modified] == [304, 304, 304]
+    assert get().status_code == 200
+    assert get().status_code == 429
+
+
+@pytest.mark.django_db
+def test_importing_the_same_report_again_records_no_event():
+    events = ChangeEvent.objects.count()
+
+    apply_changed(parsed_report(LATEST_REPORT))
+
+    assert ChangeEvent.objects.count() == events

@@ -635,3 +635,16 @@ def test_importing_the_same_report_again_records_no_event():
     apply_changed(parsed_report(LATEST_REPORT))
 
     assert ChangeEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_staff_can_read_the_change_events_in_admin(admin_client):
+    ginr = aep_ginr()
+
+    response = admin_client.get(
+        "/admin/ginr/changeevent/", {"q": ginr.inr, "kind": "assigned"}
+    )
+
+    assert response.status_code == 200
+    assert ginr.inr in response.content.decode()
+    assert admin_client.get("/admin/ginr/changeevent/add/").status_code == 403

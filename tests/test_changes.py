@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.utils import timezone
@@ -388,7 +388,16 @@ def test_without_new_events_the_cursor_stays_put(api, token_for):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "query",
-    ["after=forged", "after=", "since=yesterday", "pageSize=0", "pageSize=x"],
+    [
+        "after=forged",
+        "after=",
+        "since=yesterday",
+        "since=2026-02-30",
+        "since=2026-01-01T25:00",
+        "after=x&since=2026-01-01",
+        "pageSize=0",
+        "pageSize=x",
+    ],
 )
 def test_a_bad_feed_parameter_is_a_400_problem(api, query):
     response = api(f"{FEED}?{query}")
@@ -648,3 +657,34 @@ def test_staff_can_read_the_change_events_in_admin(admin_client):
     assert response.status_code == 200
     assert ginr.inr in response.content.decode()
     assert admin_client.get("/admin/ginr/changeevent/add/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content",
+    [b"not gzip at all", gzip.compress(b"INR,fileDate\n23INR0001,2025-01-01\n")],
+    ids=["not-gzip", "wrong-columns"],
+)
+def test_a_file_that_is_not_the_history_is_refused(tmp_path, content):
+    path = tmp_path / "history.csv.gz"
+    path.write_bytes(content)
+    events = ChangeEvent.objects.count()
+
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_gis_history", path)
+
+    assert ChangeEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_an_unreadable_value_in_the_history_is_refused(tmp_path):
+    path = history_sample(tmp_path, ["2025-12"])
+    with gzip.open(path, "rt", newline="") as handle:
+        text = handle.read()
+    path.write_bytes(gzip.compress(text.replace(",2026-", ",20X6-", 1).encode()))
+    events = ChangeEvent.objects.count()
+
+    with pytest.raises(CommandError, match="2025-12"):
+        call_command("import_gis_history", path)
+
+    assert ChangeEvent.objects.count() == events

@@ -243,10 +243,14 @@ class ChangeFeedView(ConditionalGetMixin, ReadOnlyAPIView, APIView):
             if tdsp_id != request.user.tdsp_id:
                 raise ValidationError({"after": "Not a cursor this feed gave out."})
         elif since is not None:
-            since_at = parse_datetime(since)
-            if since_at is None:
-                day = parse_date(since)
-                since_at = day and dt.datetime.combine(day, dt.time())
+            try:
+                since_at = parse_datetime(since)
+                if since_at is None:
+                    day = parse_date(since)
+                    since_at = day and dt.datetime.combine(day, dt.time())
+            except ValueError:
+                # Well formed but impossible, such as 2026-02-30.
+                since_at = None
             if since_at is None:
                 raise ValidationError(
                     {"since": "Expected an ISO 8601 date or date and time."}

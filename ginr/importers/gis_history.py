@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import gzip
 import hashlib
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -216,47 +215,59 @@ def read_gis_history(path):
     value that cannot be read.
     """
     path = Path(path)
+    # Rows are kept as lists until their month is parsed: a dict per row
+    # would need several times the memory.
+    by_month, sizes = defaultdict(list), {}
     try:
-        with gzip.open(path, "rb") as handle:
-            content = handle.read()
-    except (OSError, EOFError) as error:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            missing = REQUIRED_COLUMNS - set(header)
+            if missing:
+                raise GisReportError(
+                    f"{path.name} is not the GIS history table: missing the "
+                    f"columns {', '.join(sorted(missing))}."
+                )
+            month_at, inr_at = header.index(MONTH_COLUMN), header.index("INR")
+            small_at = header.index("isSmall")
+            for number, values in enumerate(reader, start=2):
+                if len(values) != len(header):
+                    raise GisReportError(
+                        f"{path.name} line {number}: expected {len(header)} "
+                        f"columns, found {len(values)}."
+                    )
+                try:
+                    month = dt.date.fromisoformat(values[month_at].strip()[:10])
+                except ValueError as error:
+                    raise GisReportError(
+                        f"{path.name} line {number}: expected a report month in "
+                        f"{MONTH_COLUMN}, found {values[month_at]!r}."
+                    ) from error
+                by_month[month.replace(day=1)].append(values)
+                if values[small_at] in ("True", "False"):
+                    inr = values[inr_at].strip().rstrip("*")
+                    sizes[inr] = "small" if values[small_at] == "True" else "large"
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as error:
         raise GisReportError(
             f"{path.name} is not a gzip CSV file that can be read: {error}"
         ) from error
 
-    reader = csv.DictReader(io.StringIO(content.decode("utf-8"), newline=""))
-    missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
-    if missing:
-        raise GisReportError(
-            f"{path.name} is not the GIS history table: missing the columns "
-            f"{', '.join(sorted(missing))}."
-        )
-
-    by_month, sizes = defaultdict(list), {}
-    for number, row in enumerate(reader, start=2):
-        try:
-            month = dt.date.fromisoformat(row[MONTH_COLUMN].strip()[:10])
-        except ValueError as error:
-            raise GisReportError(
-                f"{path.name} line {number}: expected a report month in "
-                f"{MONTH_COLUMN}, found {row[MONTH_COLUMN]!r}."
-            ) from error
-        by_month[month.replace(day=1)].append((number, row))
-        if row["isSmall"] in ("True", "False"):
-            sizes[row["INR"].strip()] = "small" if row["isSmall"] == "True" else "large"
-
     months = []
     for month in sorted(by_month):
-        numbered = by_month[month]
+        rows = by_month.pop(month)
         try:
-            report = _month_report(month, [row for _, row in numbered], sizes)
+            report = _month_report(
+                month,
+                (dict(zip(header, values, strict=True)) for values in rows),
+                sizes,
+            )
         except (ValueError, InvalidOperation) as error:
             raise GisReportError(
                 f"{path.name}, report month {month:%Y-%m}: {error}"
             ) from error
         digest = hashlib.sha256()
-        for _, row in numbered:
-            digest.update("\x1f".join(row.values()).encode())
+        for values in rows:
+            digest.update("\x1f".join(values).encode())
             digest.update(b"\x1e")
         months.append(HistoryMonth(report=report, sha256=digest.hexdigest()))
     return months

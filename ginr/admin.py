@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ginr.models import Assignment, Ginr, ReportImport, Tdsp
+from ginr.models import Assignment, ChangeEvent, Ginr, ReportImport, Tdsp
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +54,22 @@ class GinrAdmin(ReadOnlyAdmin):
 @admin.register(ReportImport)
 class ReportImportAdmin(ReadOnlyAdmin):
     list_display = ["report_month", "file_name", "created", "updated", "unchanged"]
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "ginr",
+        "kind",
+        "field",
+        "old_value",
+        "new_value",
+        "tdsp",
+        "report_month",
+        "recorded_at",
+    ]
+    list_filter = ["kind", "report_month"]
+    search_fields = ["ginr__inr", "field"]
+    list_select_related = ["ginr", "tdsp"]
+    show_full_result_count = False

@@ -28,6 +28,8 @@ class Tdsp(models.Model):
         related_name="predecessors",
     )
     notes = models.TextField(blank=True)
+    # For the reference list's Last-Modified header.
+    modified_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -209,3 +211,101 @@ class ReportImport(models.Model):
 
     def __str__(self):
         return f"{self.report_month:%Y-%m} ({self.file_name})"
+
+
+class ChangeEventQuerySet(models.QuerySet):
+    def visible_to(self, tdsp_id):
+        """The events a TSP may see: those recorded while it was assigned.
+
+        A TSP assigned to a GINR later sees its 'assigned' event and what
+        follows, not what happened before; after its 'unassigned' event it
+        sees nothing more of that GINR.
+        """
+        periods = AssignmentPeriod.objects.filter(
+            ginr_id=models.OuterRef("ginr_id"),
+            tdsp_id=tdsp_id,
+            assigned_event_id__lte=models.OuterRef("id"),
+        ).filter(
+            Q(unassigned_event_id__isnull=True)
+            | Q(unassigned_event_id__gte=models.OuterRef("id"))
+        )
+        return self.filter(models.Exists(periods))
+
+
+class ChangeEvent(models.Model):
+    """One change to a GINR, in the order the imports recorded them.
+
+    An explicit table rather than a history library: the change feed needs a
+    single ordered sequence of events of several kinds (a GINR created, a
+    field or its status changed, a TSP assigned or unassigned) that a
+    client can follow with one cursor, and the old and new value of each
+    field as the report published it. Rows are only ever inserted, by the
+    services in ginr.services, under a lock that makes the order of their
+    ids the order in which they became visible (see services.changes_lock).
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "GINR created"
+        FIELD_CHANGED = "field_changed", "Field changed"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        ASSIGNED = "assigned", "TSP assigned"
+        UNASSIGNED = "unassigned", "TSP unassigned"
+
+    ginr = models.ForeignKey(Ginr, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    field = models.CharField(max_length=64, blank=True)
+    # JSON values as the API shows them: ISO dates, decimals as text, and
+    # "unknown" for ERCOT's reached-on-an-unknown-date marker.
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+    # The TSP an assignment event is about.
+    tdsp = models.ForeignKey(
+        Tdsp, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    report_month = models.DateField(
+        null=True, help_text="The GIS report month the change came from"
+    )
+    recorded_at = models.DateTimeField(db_index=True)
+
+    objects = ChangeEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ginr", "id"], name="changeevent_ginr_id")]
+
+    def __str__(self):
+        return f"{self.id} {self.ginr_id} {self.kind} {self.field}"
+
+
+class AssignmentPeriod(models.Model):
+    """When a TSP was assigned to a GINR, as a range of change events.
+
+    It scopes the change feed: a TSP sees a GINR's events from its
+    'assigned' event up to and including its 'unassigned' event.
+    """
+
+    ginr = models.ForeignKey(
+        Ginr, on_delete=models.CASCADE, related_name="assignment_periods"
+    )
+    tdsp = models.ForeignKey(Tdsp, on_delete=models.PROTECT, related_name="+")
+    assigned_event = models.ForeignKey(
+        ChangeEvent, on_delete=models.CASCADE, related_name="+"
+    )
+    unassigned_event = models.ForeignKey(
+        ChangeEvent, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ginr", "tdsp"],
+                condition=Q(unassigned_event__isnull=True),
+                name="assignmentperiod_one_open_per_tdsp",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["ginr", "tdsp"], name="assignmentperiod_ginr_tdsp")
+        ]
+
+    def __str__(self):
+        return f"{self.ginr_id} {self.tdsp_id} {self.assigned_event_id}"

@@ -1,14 +1,24 @@
 """Writes to the RIOO data. Management commands and tests share these."""
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ginr.importers.gis_report import UNKNOWN, GisReport
-from ginr.models import Assignment, Ginr, ReportImport, Tdsp
+from ginr.models import (
+    Assignment,
+    AssignmentPeriod,
+    ChangeEvent,
+    Ginr,
+    ReportImport,
+    Tdsp,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,71 @@ STATUS_RANK = {
 }
 
 
+# Any constant shared by every process of this service; "ginr" in ASCII.
+CHANGES_LOCK_KEY = 0x67696E72
+
+
+def changes_lock():
+    """Serialise the transactions that record change events, until commit.
+
+    The change feed's cursor is an event id: "after N". PostgreSQL draws an id
+    from its sequence when a row is inserted, not when the transaction
+    commits, so two imports running at once could commit ids 11-20 while
+    ids 1-10 are still invisible; a client that read up to 20 in between
+    would never see 1-10. Every service that records events takes this
+    transaction-scoped advisory lock before it draws its first id and keeps
+    it until it commits, so ids become visible in their own order and a
+    cursor never skips a late commit; readers take no lock and see only
+    committed events. SQLite lets one transaction write at a time anyway.
+    Call it inside transaction.atomic.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGES_LOCK_KEY])
+
+
+def change_value(value, unknown=False):
+    """A field value as change events and the API show it."""
+    if unknown:
+        return "unknown"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return value
+
+
+def _change_values(snapshot):
+    unknown = set(snapshot["unknown_date_fields"])
+    return {
+        name: change_value(snapshot[name], name in unknown)
+        for name in CHANGE_FIELDS
+        if name != "unknown_date_fields"
+    }
+
+
+def _field_events(ginr, before, after, *, month, now):
+    old, new = _change_values(before), _change_values(after)
+    return [
+        ChangeEvent(
+            ginr=ginr,
+            kind=(
+                ChangeEvent.Kind.STATUS_CHANGED
+                if name == "status"
+                else ChangeEvent.Kind.FIELD_CHANGED
+            ),
+            field=name,
+            old_value=old[name],
+            new_value=new[name],
+            report_month=month,
+            recorded_at=now,
+        )
+        for name in old
+        if old[name] != new[name]
+    ]
+
+
 class ImportRefused(Exception):
     """An import that would lose or corrupt data; nothing was written."""
 
@@ -116,13 +191,27 @@ def _blank(name):
     return None if name in NULLABLE_FIELDS else ""
 
 
+def _unsaved_copy(ginr):
+    return Ginr(
+        **{
+            field.attname: getattr(ginr, field.attname)
+            for field in Ginr._meta.concrete_fields
+            if not field.primary_key
+        }
+    )
+
+
 def _snapshot(ginr):
     return {name: getattr(ginr, name) for name in CHANGE_FIELDS}
 
 
 @transaction.atomic
 def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
-    """Apply a parsed GIS report: create, update or leave each GINR in it."""
+    """Apply a parsed GIS report: create, update or leave each GINR in it.
+
+    Every new GINR and every changed field is recorded as a ChangeEvent.
+    """
+    changes_lock()
     latest = ReportImport.objects.order_by("-report_month").first()
     if latest and report.month < latest.report_month:
         raise OlderReport(
@@ -209,17 +298,42 @@ def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
             ginr.status = status
             ranked.add(ginr.inr)
 
-    to_create, to_update = [], []
+    to_create, to_update, events = [], [], []
     for inr, ginr in ginrs.items():
         if inr not in existing:
             to_create.append(ginr)
-        elif _snapshot(ginr) != before[inr]:
+            continue
+        after = _snapshot(ginr)
+        if after != before[inr]:
             ginr.modified_at = now
             to_update.append(ginr)
+            events += _field_events(
+                ginr, before[inr], after, month=report.month, now=now
+            )
         else:
             summary.unchanged += 1
     Ginr.objects.bulk_create(to_create, batch_size=500)
-    Ginr.objects.bulk_update(to_update, [*CHANGE_FIELDS, "modified_at"], batch_size=500)
+    # An upsert on the INR, not bulk_update: bulk_update's CASE per field and
+    # row takes seconds a month to build, which replaying the history cannot
+    # afford.
+    Ginr.objects.bulk_create(
+        [_unsaved_copy(ginr) for ginr in to_update],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["inr"],
+        update_fields=[*CHANGE_FIELDS, "modified_at"],
+    )
+    events += [
+        ChangeEvent(
+            ginr=ginr,
+            kind=ChangeEvent.Kind.CREATED,
+            new_value={"inr": ginr.inr, "status": ginr.status},
+            report_month=report.month,
+            recorded_at=now,
+        )
+        for ginr in to_create
+    ]
+    ChangeEvent.objects.bulk_create(events, batch_size=1000)
     # Last seen in a report is bookkeeping, not a change to the GINR.
     Ginr.objects.filter(inr__in=inrs).exclude(report_month=report.month).update(
         report_month=report.month
@@ -317,8 +431,66 @@ def tdsps_import(*, rows):
         successor = existing.get(values["successor_code"])
         if tdsp.successor_id != (successor.pk if successor else None):
             tdsp.successor = successor
-            tdsp.save(update_fields=["successor"])
+            tdsp.save(update_fields=["successor", "modified_at"])
     return summary
+
+
+def _roles(ginr_id):
+    return dict(
+        Assignment.objects.filter(ginr_id=ginr_id).values_list("tdsp_id", "role")
+    )
+
+
+def assignment_changes_record(*, ginr_id, before, after, now):
+    """Record how a GINR's TSP roles went from before to after.
+
+    before and after map TSP id to role. A TSP that gains the GINR gets an
+    'assigned' event that opens its AssignmentPeriod; one that loses it gets
+    an 'unassigned' event that closes it; a changed role is an 'assigned'
+    event with the old and new role. The GINR's modified_at moves on, since
+    its assignments are part of what the API shows, so tdspList's
+    modifiedSince finds every GINR the feed reports. Call it inside
+    transaction.atomic after changes_lock().
+    """
+    # Losses first: a TSP that loses the GINR sees its own 'unassigned' as
+    # its last event, and one that gains it sees its 'assigned' first.
+    changed = sorted(
+        (
+            tdsp_id
+            for tdsp_id in before.keys() | after.keys()
+            if before.get(tdsp_id) != after.get(tdsp_id)
+        ),
+        key=lambda tdsp_id: (tdsp_id in after, tdsp_id in before, tdsp_id),
+    )
+    if not changed:
+        return 0
+
+    for tdsp_id in changed:
+        old, new = before.get(tdsp_id), after.get(tdsp_id)
+        event = ChangeEvent.objects.create(
+            ginr_id=ginr_id,
+            kind=(
+                ChangeEvent.Kind.UNASSIGNED
+                if new is None
+                else ChangeEvent.Kind.ASSIGNED
+            ),
+            field="role",
+            old_value=old,
+            new_value=new,
+            tdsp_id=tdsp_id,
+            recorded_at=now,
+        )
+        if old is None:
+            AssignmentPeriod.objects.create(
+                ginr_id=ginr_id, tdsp_id=tdsp_id, assigned_event=event
+            )
+        elif new is None:
+            AssignmentPeriod.objects.filter(
+                ginr_id=ginr_id, tdsp_id=tdsp_id, unassigned_event__isnull=True
+            ).update(unassigned_event=event)
+
+    Ginr.objects.filter(pk=ginr_id).update(modified_at=now)
+    return len(changed)
 
 
 @transaction.atomic
@@ -330,6 +502,8 @@ def assignments_import(*, rows, source=PUCT_35077_SOURCE):
     for INRs not in the database, or naming unknown TSPs, are skipped.
     Assignments from other sources are left alone.
     """
+    changes_lock()
+    now = timezone.now()
     summary = ImportSummary()
     tdsps = {tdsp.code: tdsp for tdsp in Tdsp.objects.all()}
     by_id = {tdsp.pk: tdsp for tdsp in tdsps.values()}
@@ -379,14 +553,16 @@ def assignments_import(*, rows, source=PUCT_35077_SOURCE):
             summary.unchanged += 1
             continue
         # Another source may already hold this TSP's row on the GINR, or the
-        # GINR's primary; this source's rows are replaced as a whole.
-        Assignment.objects.filter(ginr_id=ginr_id, source=source).delete()
-        clash = Assignment.objects.filter(ginr_id=ginr_id).filter(
-            tdsp_id__in=wanted
-        ) | Assignment.objects.filter(ginr_id=ginr_id, role=Assignment.Role.PRIMARY)
-        if clash.exists():
+        # GINR's primary: then this source's rows stay as they are, and the
+        # row is skipped. Otherwise they are replaced as a whole.
+        others = Assignment.objects.filter(ginr_id=ginr_id).exclude(source=source)
+        if others.filter(
+            Q(tdsp_id__in=wanted) | Q(role=Assignment.Role.PRIMARY)
+        ).exists():
             summary.skipped += 1
             continue
+        roles_before = _roles(ginr_id)
+        Assignment.objects.filter(ginr_id=ginr_id, source=source).delete()
         Assignment.objects.bulk_create(
             Assignment(ginr_id=ginr_id, tdsp_id=tdsp_id, role=role, source=source)
             for tdsp_id, role in wanted.items()
@@ -395,6 +571,9 @@ def assignments_import(*, rows, source=PUCT_35077_SOURCE):
             summary.updated += 1
         else:
             summary.created += 1
+        assignment_changes_record(
+            ginr_id=ginr_id, before=roles_before, after=_roles(ginr_id), now=now
+        )
 
     if unknown_inrs:
         summary.notes.append(f"{unknown_inrs} INRs not in the GINR table")

@@ -15,7 +15,13 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/ginr/rest/dashboard/tdspList"
 TYPES = "/ginr/rest/types/tdsp"
-ENDPOINTS = [LIST, TYPES, "/ginr/rest/ginrRequest/1"]
+ENDPOINTS = [
+    LIST,
+    TYPES,
+    "/ginr/rest/ginrRequest/1",
+    "/ginr/rest/ginrRequest/1/history",
+    "/ginr/rest/changes",
+]
 
 
 def inrs_of(tdsp_code):

@@ -95,3 +95,25 @@ def test_assignment_command_prints_a_one_line_summary(capsys):
     assert out[0].startswith(
         "TSP assignments (inr_primary_tsp.csv, 897 rows): 0 created"
     )
+
+
+def test_a_row_that_clashes_with_another_source_keeps_its_assignments():
+    row = next(
+        r
+        for r in csv_rows("inr_primary_tsp.csv")
+        if r["tsp_codes_all"] == "ONCOR" and Ginr.objects.filter(inr=r["inr"]).exists()
+    )
+    ginr = Ginr.objects.get(inr=row["inr"])
+    # Staff recorded another primary TSP, from a source of their own.
+    Assignment.objects.filter(ginr=ginr).update(role="other")
+    Assignment.objects.create(
+        ginr=ginr, tdsp=Tdsp.objects.get(code="CNP"), role="primary", source="staff"
+    )
+
+    summary = assignments_import(rows=[{**row, "tsp_codes_all": "ONCOR;TNMP"}])
+
+    assert summary.skipped == 1
+    assert set(ginr.assignments.values_list("tdsp__code", "role", "source")) == {
+        ("ONCOR", "other", PUCT_35077_SOURCE),
+        ("CNP", "primary", "staff"),
+    }

@@ -173,3 +173,35 @@ class GinrDetailSerializer(GinrSummarySerializer):
     milestones = MilestonesField()
     permits = PermitsField()
     assignments = AssignmentSerializer(many=True)
+
+
+def _camel(name):
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+# A changed field by the key the GINR's JSON shows it under (milestones by
+# their key in "milestones").
+FIELD_KEYS = {name: key for key, name in MILESTONES}
+
+
+def field_key(name):
+    return FIELD_KEYS.get(name) or _camel(name)
+
+
+class ChangeEventSerializer(serializers.Serializer):
+    """One change event; values are as the GINR's JSON shows them."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    ginrId = serializers.IntegerField(source="ginr_id")
+    inr = serializers.CharField()
+    field = serializers.SerializerMethodField()
+    oldValue = serializers.JSONField(source="old_value")
+    newValue = serializers.JSONField(source="new_value")
+    tdspCode = serializers.CharField(source="tdsp_code", allow_null=True)
+    reportMonth = serializers.DateField(source="report_month")
+    recordedAt = serializers.DateTimeField(source="recorded_at")
+
+    def get_field(self, event) -> str | None:
+        return field_key(event.field) if event.field else None

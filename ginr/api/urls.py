@@ -26,4 +26,10 @@ urlpatterns = [
         views.GinrDetailView.as_view(),
         name="ginr-request-detail",
     ),
+    path(
+        "ginrRequest/<str:reference>/history",
+        views.GinrHistoryView.as_view(),
+        name="ginr-request-history",
+    ),
+    path("changes", views.ChangeFeedView.as_view(), name="ginr-changes"),
 ]

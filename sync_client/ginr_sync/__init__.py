@@ -1,0 +1,1 @@
+"""Reference client for TSPs of the GINR M2M API."""

@@ -103,10 +103,16 @@ class Cluster:
             f"-p {PG_PORT} -c listen_addresses=127.0.0.1 "
             f"-k {self.socket_dir} -c fsync=off"
         )
-        self._as_postgres(
+        started = self._as_postgres(
             self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options,
-            "-w", "start",
+            "-w", "start", check=False,
         )  # fmt: skip
+        if started.returncode != 0:
+            log = self.log.read_text() if self.log.exists() else ""
+            raise RuntimeError(
+                f"PostgreSQL did not start on port {PG_PORT}: "
+                f"{started.stdout}{started.stderr}{log[-2000:]}"
+            )
 
     def stop(self):
         self._as_postgres(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w",

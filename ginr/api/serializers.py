@@ -200,7 +200,7 @@ class ChangeEventSerializer(serializers.Serializer):
     oldValue = serializers.JSONField(source="old_value")
     newValue = serializers.JSONField(source="new_value")
     tdspCode = serializers.CharField(source="tdsp_code", allow_null=True)
-    reportMonth = serializers.DateField(source="report_month")
+    reportMonth = serializers.DateField(source="report_month", allow_null=True)
     recordedAt = serializers.DateTimeField(source="recorded_at")
 
     def get_field(self, event) -> str | None:

@@ -201,14 +201,18 @@ def client_rotate_secret(
     return IssuedClient(client=client, secret=secret)
 
 
+def _expire_live_tokens(client) -> int:
+    # Expired rows stay for cleartokens; moving a live token's expiry to now
+    # is what DOT's validation reads, and keeps the row for correlation.
+    now = timezone.now()
+    live = get_access_token_model().objects.filter(application=client, expires__gt=now)
+    return live.update(expires=now)
+
+
 @transaction.atomic
 def client_revoke_tokens(*, client: M2MClient, actor=None) -> int:
     """Revoke every live token of a client at once; the client stays usable."""
-    now = timezone.now()
-    live = get_access_token_model().objects.filter(application=client, expires__gt=now)
-    # Expired rows stay for cleartokens; moving a live token's expiry to now
-    # is what DOT's validation reads, and keeps the row for correlation.
-    revoked = live.update(expires=now)
+    revoked = _expire_live_tokens(client)
 
     _record(
         action=CredentialEvent.Action.TOKENS_REVOKED,
@@ -235,14 +239,7 @@ def client_set_active(*, client: M2MClient, active: bool, actor=None) -> M2MClie
     client.active = active
     client.save(update_fields=["active", "updated"])
 
-    detail = {}
-    if not active:
-        now = timezone.now()
-        detail["tokens"] = (
-            get_access_token_model()
-            .objects.filter(application=client, expires__gt=now)
-            .update(expires=now)
-        )
+    detail = {} if active else {"tokens": _expire_live_tokens(client)}
     action = (
         CredentialEvent.Action.ENABLED if active else CredentialEvent.Action.DISABLED
     )

@@ -1,8 +1,7 @@
-import json
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from oauth_clients.management.credentials import write_credentials
 from oauth_clients.models import M2MClient
 from oauth_clients.services import ClientError, client_create
 
@@ -73,18 +72,14 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
         client = issued.client
-        if as_json:
-            self.stdout.write(
-                json.dumps(
-                    {"client_id": client.client_id, "client_secret": issued.secret}
-                )
-            )
-            return
-        # Lines a shell can take as they are: paste them to set both.
-        self.stdout.write(
-            f"Client {client.name!r} for {client.tdsp.code}, scopes "
-            f"{client.allowed_scopes}. Store the secret now: it is kept only as a "
-            "hash and is not shown again.\n"
-            f"CLIENT_ID={client.client_id}\n"
-            f"CLIENT_SECRET={issued.secret}"
+        write_credentials(
+            self.stdout,
+            issued,
+            None
+            if as_json
+            else (
+                f"Client {client.name!r} for {client.tdsp.code}, scopes "
+                f"{client.allowed_scopes}. Store the secret now: it is kept only "
+                "as a hash and is not shown again."
+            ),
         )

@@ -1,10 +1,10 @@
-import json
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from oauth_clients.management import client_by_id
+from oauth_clients.management.credentials import write_credentials
 from oauth_clients.services import DEFAULT_OVERLAP, ClientError, client_rotate_secret
 
 
@@ -40,22 +40,17 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
         client = issued.client
-        if as_json:
-            self.stdout.write(
-                json.dumps(
-                    {"client_id": client.client_id, "client_secret": issued.secret}
-                )
-            )
-            return
         until = client.previous_secret_valid_until
-        self.stdout.write(
-            f"client_id:     {client.client_id}\n"
-            f"client_secret: {issued.secret}\n"
-            + (
-                f"The old secret …{client.previous_secret_fingerprint} works until "
-                f"{until:%Y-%m-%d %H:%M} UTC.\n"
-                if until
-                else "The old secret no longer works.\n"
-            )
-            + "Store the new secret now: it is not shown again."
+        old = (
+            f"The old secret …{client.previous_secret_fingerprint} works until "
+            f"{until:%Y-%m-%d %H:%M} UTC."
+            if until
+            else "The old secret no longer works."
+        )
+        write_credentials(
+            self.stdout,
+            issued,
+            None
+            if as_json
+            else f"{old} Store the new secret now: it is not shown again.",
         )

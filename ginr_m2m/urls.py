@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import views as oauth_views
 
+from ginr_m2m.benchmark import bare_json
 from oauth_clients import views as client_views
 
 # Only the authorization-server endpoints this service offers are routed: no
@@ -27,6 +29,10 @@ urlpatterns = [
     path("ginr/rest/", include("ginr.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The benchmark's ceiling (benchmarks/run.py); off unless asked for.
+if settings.BENCHMARK_BARE_VIEW:
+    urlpatterns.append(path("benchmark/bare", bare_json, name="benchmark-bare"))
 
 handler400 = "ginr_m2m.problems.bad_request"
 handler403 = "ginr_m2m.problems.permission_denied"

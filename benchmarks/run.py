@@ -454,11 +454,15 @@ def print_ratios(results):
             print(f"  {name:<28} {value:7.3f}  (target >= {target}: {verdict})")
 
     if "token" in results and "token_dot_default" in results:
-        faster = results["token"]["rps"] / max(results["token_dot_default"]["rps"], 1e-9)
+        faster = results["token"]["rps"] / max(
+            results["token_dot_default"]["rps"], 1e-9
+        )
         print(f"  token / token_dot_default    {faster:7.1f}x")
         verdict = "meets" if results["token"]["rps"] >= 500 else "below"
-        print(f"  token req/s                  {results['token']['rps']:7.1f}  "
-              f"(target >= 500: {verdict})")
+        print(
+            f"  token req/s                  {results['token']['rps']:7.1f}  "
+            f"(target >= 500: {verdict})"
+        )
     ratio("ginrRequest", ceiling, 0.6)
     ratio("tdspList", ceiling, 0.4)
     ratio("304", ceiling, 0.8)

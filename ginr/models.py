@@ -55,6 +55,32 @@ class GinrQuerySet(models.QuerySet):
             .annotate(role=F("own_assignment__role"))
         )
 
+    def one_with_assignments(self, tdsp_id, **lookup):
+        """One GINR visible to a TSP, with all its assignments, in one query.
+
+        Reads the GINR through its assignment rows (each joined to the GINR
+        and the TSP) instead of a GINR query and a second one to prefetch the
+        assignments: the single read is the API's hottest path. Returns None
+        when the GINR does not exist or is not assigned to the TSP.
+        """
+        rows = list(
+            Assignment.objects.filter(
+                ginr__in=self.visible_to(tdsp_id).filter(**lookup).values("pk")
+            )
+            .select_related("ginr", "tdsp")
+            .order_by("role", "tdsp__code")
+        )
+        if not rows:
+            return None
+        ginr = rows[0].ginr
+        ginr.role = next(row.role for row in rows if row.tdsp_id == tdsp_id)
+        for row in rows:
+            row.ginr = ginr
+        # What prefetch_related would have stored, so that
+        # ginr.assignments.all() reads these rows without a query.
+        ginr._prefetched_objects_cache = {"assignments": rows}
+        return ginr
+
 
 class Ginr(models.Model):
     class Size(models.TextChoices):

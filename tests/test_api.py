@@ -390,3 +390,25 @@ def test_types_tdsp_lists_every_tsp_with_legacy_successors(api):
         "active": True,
         "successorCode": None,
     }
+
+
+def test_an_authenticated_ginr_read_makes_two_sql_queries(token_for):
+    # One to check the token (with its client), one for the GINR with all its
+    # assignments and their TSPs: the hottest read must not grow a query.
+    token = token_for("AEP_TEXAS")
+    ginr = Ginr.objects.get(inr=sorted(inrs_of("AEP_TEXAS"))[0])
+    Assignment.objects.create(
+        ginr=ginr,
+        tdsp=Tdsp.objects.exclude(assignments__ginr=ginr).filter(active=True).first(),
+        role="other",
+        source="test",
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().get(
+            f"/ginr/rest/ginrRequest/{ginr.pk}", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    assert response.status_code == 200
+    assert len(response.json()["assignments"]) >= 2
+    assert len(captured) == 2

@@ -2,7 +2,6 @@
 
 import re
 
-from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
@@ -17,7 +16,7 @@ from ginr.api.serializers import (
     TdspSerializer,
 )
 from ginr.api.throttling import rate_limit_headers
-from ginr.models import Assignment, Ginr, Tdsp
+from ginr.models import Ginr, Tdsp
 
 INR_REFERENCE = re.compile(r"(\d{2})INR(\d{4})([A-Za-z]?)", re.IGNORECASE)
 # Larger ids cannot exist and would overflow the database's bigint.
@@ -136,18 +135,10 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ginr.objects.none()
-        return Ginr.objects.visible_to(self.request.user.tdsp_id).prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.select_related("tdsp").order_by(
-                    "role", "tdsp__code"
-                ),
-            )
-        )
+        return Ginr.objects.visible_to(self.request.user.tdsp_id)
 
     def get_object(self):
         reference = self.kwargs["reference"]
-        queryset = self.get_queryset()
         match = INR_REFERENCE.fullmatch(reference)
         if reference.isdecimal() and reference.isascii():
             if int(reference) > MAX_ID:
@@ -158,7 +149,7 @@ class GinrDetailView(ReadOnlyAPIView, RetrieveAPIView):
             lookup = {"inr": f"{year}INR{number}{split.lower()}"}
         else:
             raise Http404
-        ginr = queryset.filter(**lookup).first()
+        ginr = Ginr.objects.one_with_assignments(self.request.user.tdsp_id, **lookup)
         if ginr is None:
             raise Http404
         return ginr

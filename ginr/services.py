@@ -209,22 +209,31 @@ def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
             ginr.status = status
             ranked.add(ginr.inr)
 
-    to_create, to_update = [], []
+    to_create, changes = [], {}
     for inr, ginr in ginrs.items():
         if inr not in existing:
             to_create.append(ginr)
-        elif _snapshot(ginr) != before[inr]:
+            continue
+        after = _snapshot(ginr)
+        changed = {
+            name: value for name, value in after.items() if value != before[inr][name]
+        }
+        if changed:
             ginr.modified_at = now
-            to_update.append(ginr)
+            changes[ginr.pk] = {**changed, "modified_at": now}
         else:
             summary.unchanged += 1
     Ginr.objects.bulk_create(to_create, batch_size=500)
-    Ginr.objects.bulk_update(to_update, [*CHANGE_FIELDS, "modified_at"], batch_size=500)
+    # One UPDATE of only the changed columns per changed GINR: bulk_update
+    # would build a CASE over every column and row, which costs Django tens
+    # of seconds to compile for a month's few hundred changes.
+    for pk, changed in changes.items():
+        Ginr.objects.filter(pk=pk).update(**changed)
     # Last seen in a report is bookkeeping, not a change to the GINR.
     Ginr.objects.filter(inr__in=inrs).exclude(report_month=report.month).update(
         report_month=report.month
     )
-    summary.created, summary.updated = len(to_create), len(to_update)
+    summary.created, summary.updated = len(to_create), len(changes)
     if duplicates:
         summary.notes.append(
             f"repeated INRs, first row kept: {', '.join(sorted(duplicates))}"

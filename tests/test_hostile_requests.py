@@ -376,6 +376,11 @@ CATALOGUE = [
         400,
         "invalid",
     ),
+    api_case(
+        "modifiedSince with a UTC offset PostgreSQL does not take",
+        LIST + "?modifiedSince=4511-01-10T16:48:11.04%2B16:36",
+        200,
+    ),
     api_case("NUL byte in a filter", LIST + "?county=%00", 400, "invalid"),
     api_case(
         "bad percent-encoding in the API query string",

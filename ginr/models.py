@@ -57,6 +57,32 @@ class GinrQuerySet(models.QuerySet):
             .annotate(role=F("own_assignment__role"))
         )
 
+    def one_with_assignments(self, tdsp_id, **lookup):
+        """One GINR visible to a TSP, with all its assignments, in one query.
+
+        Reads the GINR through its assignment rows (each joined to the GINR
+        and the TSP) instead of a GINR query and a second one to prefetch the
+        assignments: the single read is the API's hottest path. Returns None
+        when the GINR does not exist or is not assigned to the TSP.
+        """
+        rows = list(
+            Assignment.objects.filter(
+                ginr__in=self.visible_to(tdsp_id).filter(**lookup).values("pk")
+            )
+            .select_related("ginr", "tdsp")
+            .order_by("role", "tdsp__code")
+        )
+        if not rows:
+            return None
+        ginr = rows[0].ginr
+        ginr.role = next(row.role for row in rows if row.tdsp_id == tdsp_id)
+        for row in rows:
+            row.ginr = ginr
+        # What prefetch_related would have stored, so that
+        # ginr.assignments.all() reads these rows without a query.
+        ginr._prefetched_objects_cache = {"assignments": rows}
+        return ginr
+
 
 class Ginr(models.Model):
     class Size(models.TextChoices):
@@ -148,6 +174,9 @@ class Ginr(models.Model):
     unknown_date_fields = models.JSONField(default=list, blank=True)
 
     report_month = models.DateField(help_text="First day of the latest report month")
+    # When report_month last moved: it is shown, so a conditional GET's
+    # Last-Modified must account for it although it is not a change.
+    report_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField(db_index=True)
 

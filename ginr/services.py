@@ -244,6 +244,7 @@ def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
                 size=row["size"],
                 status=status,
                 report_month=report.month,
+                report_seen_at=now,
                 created_at=now,
                 modified_at=now,
             )
@@ -336,7 +337,7 @@ def gis_report_apply(*, report: GisReport, file_name: str, sha256: str):
     ChangeEvent.objects.bulk_create(events, batch_size=1000)
     # Last seen in a report is bookkeeping, not a change to the GINR.
     Ginr.objects.filter(inr__in=inrs).exclude(report_month=report.month).update(
-        report_month=report.month
+        report_month=report.month, report_seen_at=now
     )
     summary.created, summary.updated = len(to_create), len(to_update)
     if duplicates:

@@ -69,3 +69,22 @@ def peek(name, *, limit, period):
         logger.warning("Rate-limit cache unavailable; %s not checked", name)
         count = 0
     return Window(limit=limit, count=count, period=period, reset=reset)
+
+
+def peek_many(limits, *, period):
+    """The current windows of several limits ({name: limit}) in one cache
+    round trip, without counting an event."""
+    keys = {name: _window_key(name, period) for name in limits}
+    try:
+        counts = cache.get_many([key for key, _reset in keys.values()])
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
+        logger.warning(
+            "Rate-limit cache unavailable; %s not checked", ", ".join(limits)
+        )
+        counts = {}
+    return {
+        name: Window(
+            limit=limits[name], count=counts.get(key, 0), period=period, reset=reset
+        )
+        for name, (key, reset) in keys.items()
+    }

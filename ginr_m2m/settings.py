@@ -268,6 +268,10 @@ REST_FRAMEWORK = {
 # Per-client API quota; staff can set another per client.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 
+# Routes /benchmark/bare, a constant JSON view that benchmarks/run.py compares
+# the API with. Never on in normal operation.
+BENCHMARK_BARE_VIEW = env.bool("BENCHMARK_BARE_VIEW", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "GINR machine-to-machine API",
     "DESCRIPTION": (

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from oauth2_provider import views as oauth_views
 
 from ginr_m2m import health, metrics
+from ginr_m2m.benchmark import bare_json
 from oauth_clients import views as client_views
 
 # Only the authorization-server endpoints this service offers are routed: no
@@ -22,7 +23,7 @@ urlpatterns = [
     path("oauth/", include(oauth_patterns)),
     path(
         ".well-known/oauth-authorization-server",
-        oauth_views.OAuthServerMetadataView.as_view(),
+        client_views.ServerMetadataView.as_view(),
         name="oauth-authorization-server-metadata",
     ),
     path("ginr/rest/", include("ginr.api.urls")),
@@ -31,6 +32,10 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
+
+# The benchmark's ceiling (benchmarks/run.py); off unless asked for.
+if settings.BENCHMARK_BARE_VIEW:
+    urlpatterns.append(path("benchmark/bare", bare_json, name="benchmark-bare"))
 
 handler400 = "ginr_m2m.problems.bad_request"
 handler403 = "ginr_m2m.problems.permission_denied"

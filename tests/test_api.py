@@ -396,3 +396,29 @@ def test_types_tdsp_lists_every_tsp_with_legacy_successors(api):
         "active": True,
         "successorCode": None,
     }
+
+
+def test_an_authenticated_ginr_read_makes_two_sql_reads(token_for):
+    # One to check the token (with its client), one for the GINR with all its
+    # assignments and their TSPs, which also feed the ETag: the hottest read
+    # must not grow a query. The access record is the one write.
+    token = token_for("AEP_TEXAS")
+    ginr = Ginr.objects.get(inr=sorted(inrs_of("AEP_TEXAS"))[0])
+    Assignment.objects.create(
+        ginr=ginr,
+        tdsp=Tdsp.objects.exclude(assignments__ginr=ginr).filter(active=True).first(),
+        role="other",
+        source="test",
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().get(
+            f"/ginr/rest/ginrRequest/{ginr.pk}", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    assert response.status_code == 200
+    assert len(response.json()["assignments"]) >= 2
+    assert response["ETag"]
+    statements = [query["sql"].split()[0].upper() for query in captured]
+    assert statements.count("SELECT") == 2
+    assert statements == ["SELECT", "SELECT", "INSERT"]

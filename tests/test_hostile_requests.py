@@ -362,6 +362,12 @@ CATALOGUE = [
     api_case("page beyond 64 bits", LIST + "?page=" + "9" * 25, 404, "not_found"),
     api_case("unknown status value", LIST + "?status=bogus", 400, "invalid"),
     api_case("empty filter value", LIST + "?modifiedSince=", 400, "invalid"),
+    api_case(
+        "feed since out of range",
+        "/ginr/rest/changes?since=0001-01-01T00:00:00%2B01:00",
+        400,
+        "invalid",
+    ),
     api_case("unknown role value", LIST + "?role=owner", 400, "invalid"),
     api_case("repeated filter", LIST + "?status=active&status=bogus", 400, "invalid"),
     api_case(
@@ -375,6 +381,11 @@ CATALOGUE = [
         LIST + "?modifiedSince=0001-01-01T00:00:00%2B01:00",
         400,
         "invalid",
+    ),
+    api_case(
+        "modifiedSince with a UTC offset PostgreSQL does not take",
+        LIST + "?modifiedSince=4511-01-10T16:48:11.04%2B16:36",
+        200,
     ),
     api_case("NUL byte in a filter", LIST + "?county=%00", 400, "invalid"),
     api_case(

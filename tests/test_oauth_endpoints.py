@@ -39,6 +39,7 @@ def test_server_metadata_advertises_only_what_the_server_accepts():
     ]
     assert set(metadata["scopes_supported"]) == {"ginr:read", "introspection"}
     assert "authorization_endpoint" not in metadata
+    assert "authorization_response_iss_parameter_supported" not in metadata
     assert "registration_endpoint" not in metadata
     assert "code_challenge_methods_supported" not in metadata
 
@@ -57,6 +58,7 @@ def test_a_client_revokes_its_own_token(issue_client):
     )
 
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     assert bearer_get(LIST, token).status_code == 401
 
 
@@ -261,3 +263,36 @@ def test_head_responses_lose_their_body_before_the_server_sees_them():
 
     assert head.content == b""
     assert get.content == b"{}"
+
+
+def limited_token(issue_client, per_minute):
+    client, secret = issue_client()
+    M2MClient.objects.filter(pk=client.pk).update(rate_limit_per_minute=per_minute)
+    return request_token(client.client_id, secret).json()["access_token"]
+
+
+def test_a_missing_ginr_counts_against_the_quota(issue_client):
+    token = limited_token(issue_client, 2)
+
+    statuses = [
+        bearer_get("/ginr/rest/ginrRequest/99INR9999", token).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [404, 404, 429]
+
+
+def test_revalidations_are_free_but_bounded(issue_client):
+    token = limited_token(issue_client, 2)
+    # The quota, spent.
+    assert [bearer_get(LIST, token).status_code for _ in range(3)] == [200, 200, 429]
+
+    revalidations = [
+        Client()
+        .get(LIST, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_IF_NONE_MATCH="*")
+        .status_code
+        for _ in range(21)
+    ]
+
+    # Ten times the quota may still be answered 304, then no more.
+    assert revalidations == [304] * 20 + [429]

@@ -3,10 +3,13 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
+from oauth2_provider.signals import app_authorized
 
+from oauth_clients import audit
 from oauth_clients.models import M2MClient
 from tests.conftest import basic_auth, post_form, request_token
 
@@ -198,3 +201,41 @@ def test_create_m2m_client_refuses_bad_input(arguments, message):
         call_command("create_m2m_client", *arguments)
 
     assert not M2MClient.objects.exists()
+
+
+def test_issuing_a_token_does_not_read_it_back_when_nobody_listens(issue_client):
+    client, secret = issue_client()
+    # The audit log listens in this project; take it away to see the view alone.
+    app_authorized.disconnect(audit.record_issued_token)
+
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            response = request_token(client.client_id, secret)
+    finally:
+        app_authorized.connect(audit.record_issued_token)
+
+    assert response.status_code == 200
+    reads_of_tokens = [
+        query["sql"]
+        for query in captured
+        if query["sql"].startswith("SELECT")
+        and '"oauth2_provider_accesstoken"' in query["sql"]
+    ]
+    assert reads_of_tokens == []
+
+
+def test_app_authorized_listeners_still_receive_the_new_token(issue_client):
+    client, secret = issue_client()
+    received = []
+
+    def listener(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        response = request_token(client.client_id, secret)
+    finally:
+        app_authorized.disconnect(listener)
+
+    assert response.status_code == 200
+    assert [token.application_id for token in received] == [client.pk]

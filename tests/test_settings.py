@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k3Y-" + "x7Qp2mZr9LwT4vBn8cHs6dJf1gKa5eUy0iOo3tRq" + "-Nz8Wm"
@@ -73,3 +74,8 @@ def test_the_deployment_checklist_passes_with_production_settings():
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_the_benchmark_bare_view_is_not_routed_in_normal_operation():
+    assert Client().get("/benchmark/bare").status_code == 404

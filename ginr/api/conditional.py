@@ -2,17 +2,25 @@
 
 A view with ConditionalGetMixin says what its representation depends on in
 validators(), from cheap aggregates (a count, the latest modified_at or event
-id), never from the serialised body. The check runs in check_permissions:
+id), never from the serialised body. The check runs with the throttles:
 after authentication and the scope check, so a 304 reveals nothing to a
-caller who may not read the resource, and before the throttles that
-APIView.initial runs next, so a 304 never counts against a client's rate
-limit; nothing is serialised for it.
+caller who may not read the resource; a 304 does not count against the
+client's quota (see check_throttles); nothing is serialised for it.
 """
 
 import hashlib
 
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+
+from ginr.api.throttling import revalidation_allowed
+
+PRECONDITIONS = (
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Match",
+    "If-Unmodified-Since",
+)
 
 
 class ConditionalResponse(Exception):
@@ -28,11 +36,24 @@ class ConditionalGetMixin:
         """(text the ETag is a digest of, last-modified datetime or None)."""
         raise NotImplementedError
 
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if request.method not in ("GET", "HEAD"):
-            return
+    def check_throttles(self, request):
+        # A revalidation (a request with a precondition) is free against the
+        # client's quota while it ends in 304 or 412, within a separate,
+        # larger budget so that "If-None-Match: *" cannot be sent without
+        # bound. Anything else, 404s included, is counted before the
+        # validators touch the database.
+        conditional = request.method in ("GET", "HEAD") and any(
+            name in request.headers for name in PRECONDITIONS
+        )
+        if conditional:
+            revalidation_allowed(request)
+            self.evaluate_preconditions(request)
+        super().check_throttles(request)
+        if not conditional and request.method in ("GET", "HEAD"):
+            self.evaluate_preconditions(request)
 
+    def evaluate_preconditions(self, request):
+        """Set the validators; raise a 304 or 412 answer if one is due."""
         source, last_modified = self.validators(request)
         # The same URL shows each TSP its own data, so the TSP is part of the
         # validator, as is every query parameter (filters, page, cursor).

@@ -18,7 +18,9 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
         value = super().to_python(value)
         if value is not None and not (EARLIEST <= value <= LATEST):
             raise forms.ValidationError("must be between 1900 and 9000")
-        return value
+        # PostgreSQL refuses UTC offsets beyond 15:59 that ISO 8601 and
+        # Python allow (+16:36, say); in UTC every valid time is comparable.
+        return None if value is None else value.astimezone(dt.UTC)
 
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

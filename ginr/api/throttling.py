@@ -1,9 +1,13 @@
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
 from ginr_m2m import ratelimit
 
 POLICY = "per-client"
 PERIOD = 60
+# Revalidations answered 304 are free against the quota, up to this many
+# times the quota per window.
+REVALIDATION_FACTOR = 10
 
 
 class ClientRateThrottle(BaseThrottle):
@@ -37,3 +41,15 @@ def rate_limit_headers(window):
         "RateLimit-Policy": f'"{POLICY}";q={window.limit};w={window.period}',
         "RateLimit": f'"{POLICY}";r={window.remaining};t={window.reset}',
     }
+
+
+def revalidation_allowed(request):
+    """Count a conditional request against the client's revalidation budget."""
+    principal = request.user
+    window = ratelimit.hit(
+        f"api-revalidate:{principal.client_id}",
+        limit=principal.rate_limit_per_minute * REVALIDATION_FACTOR,
+        period=PERIOD,
+    )
+    if window.exceeded:
+        raise Throttled(wait=window.reset)

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 
 from django.core import signing
-from django.db.models import Count, F, Max, Prefetch
+from django.db.models import Count, F, Max
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ginr.api.conditional import ConditionalGetMixin
-from ginr.api.filters import GinrFilter
+from ginr.api.filters import EARLIEST, LATEST, GinrFilter
 from ginr.api.schema import ERROR_RESPONSES
 from ginr.api.serializers import (
     ChangeEventSerializer,
@@ -30,7 +30,7 @@ from ginr.api.serializers import (
     TdspSerializer,
 )
 from ginr.api.throttling import rate_limit_headers
-from ginr.models import Assignment, ChangeEvent, Ginr, ReportImport, Tdsp
+from ginr.models import ChangeEvent, Ginr, ReportImport, Tdsp
 
 INR_REFERENCE = re.compile(r"(\d{2})INR(\d{4})([A-Za-z]?)", re.IGNORECASE)
 # Larger ids cannot exist and would overflow the database's bigint.
@@ -160,6 +160,8 @@ class TdspGinrListView(ConditionalGetMixin, ReadOnlyAPIView, ListAPIView):
         return response
 
     def validators(self, request):
+        # A bad page size is a 400 before it can be a 304.
+        self.paginator.get_page_size(request)
         # Assignment changes move the GINR's modified_at, and a GINR that
         # leaves the list changes the count; every import moves reportMonth.
         found = (
@@ -206,22 +208,13 @@ class GinrDetailView(ConditionalGetMixin, ReadOnlyAPIView, RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ginr.objects.none()
-        return Ginr.objects.visible_to(self.request.user.tdsp_id).prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.select_related("tdsp").order_by(
-                    "role", "tdsp__code"
-                ),
-            )
-        )
+        return Ginr.objects.visible_to(self.request.user.tdsp_id)
 
     def get_object(self):
         # Fetched once: the validators need it before the body does.
         if not hasattr(self, "_ginr"):
-            ginr = (
-                self.get_queryset()
-                .filter(**_ginr_lookup(self.kwargs["reference"]))
-                .first()
+            ginr = Ginr.objects.one_with_assignments(
+                self.request.user.tdsp_id, **_ginr_lookup(self.kwargs["reference"])
             )
             if ginr is None:
                 raise Http404
@@ -229,19 +222,19 @@ class GinrDetailView(ConditionalGetMixin, ReadOnlyAPIView, RetrieveAPIView):
         return self._ginr
 
     def validators(self, request):
+        # From what the one query already read: the GINR, the report month it
+        # was last seen in (which an import moves without touching
+        # modified_at), and its TSPs as shown.
         ginr = self.get_object()
-        # The GINR shows its TSPs' names, and the report month it was last
-        # seen in, which an import moves without touching modified_at.
-        tdsps = Tdsp.objects.aggregate(modified=Max("modified_at"))["modified"]
-        seen = (
-            ReportImport.objects.filter(report_month=ginr.report_month)
-            .order_by("imported_at")
-            .values_list("imported_at", flat=True)
-            .first()
-        )
+        assignments = ginr.assignments.all()
+        shown = [(a.tdsp.code, a.tdsp.name, a.role) for a in assignments]
         return (
-            f"{ginr.pk}|{ginr.modified_at}|{ginr.report_month}|{ginr.role}|{tdsps}",
-            _latest(ginr.modified_at, seen, tdsps),
+            f"{ginr.pk}|{ginr.modified_at}|{ginr.report_month}|{ginr.role}|{shown}",
+            _latest(
+                ginr.modified_at,
+                ginr.report_seen_at,
+                *(a.tdsp.modified_at for a in assignments),
+            ),
         )
 
 
@@ -367,6 +360,8 @@ class ChangeFeedView(ConditionalGetMixin, ReadOnlyAPIView, APIView):
                 )
             if timezone.is_naive(since_at):
                 since_at = timezone.make_aware(since_at, dt.UTC)
+            if not EARLIEST <= since_at <= LATEST:
+                raise ValidationError({"since": "must be between 1900 and 9000"})
         self._position = (last_id, since_at)
         return self._position
 
@@ -376,6 +371,7 @@ class ChangeFeedView(ConditionalGetMixin, ReadOnlyAPIView, APIView):
     def validators(self, request):
         # Any new event may be one of the caller's; the cursor is in the URL.
         self.position(request)
+        self.page_size(request)
         found = ChangeEvent.objects.aggregate(
             last=Max("id"), recorded=Max("recorded_at")
         )

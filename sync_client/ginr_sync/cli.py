@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+import httpx
+from authlib.integrations.base_client.errors import OAuthError
+
 from ginr_sync.client import Credentials, SyncError, as_rows, sync
 
 COLUMNS = ["inr", "ginr_id", "project_name", "change", "field", "old", "new"]
@@ -113,6 +116,14 @@ def main(argv=None):
         )
     except SyncError as error:
         print(f"ginr-sync: {error}", file=sys.stderr)
+        return 1
+    except OAuthError as error:
+        # A refused token request: wrong client_id or secret, or a disabled
+        # client. The message is the server's OAuth error code.
+        print(f"ginr-sync: the token request was refused: {error}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as error:
+        print(f"ginr-sync: cannot reach {args.url}: {error}", file=sys.stderr)
         return 1
     print(table(changes))
     if args.report:

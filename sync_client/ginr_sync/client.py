@@ -97,7 +97,10 @@ class Store:
     """The local SQLite copy: GINRs, the feed cursor and the cached token."""
 
     def __init__(self, path):
-        self.db = sqlite3.connect(Path(path))
+        path = Path(path)
+        # It caches the access token: readable by its owner only.
+        path.touch(mode=0o600, exist_ok=True)
+        self.db = sqlite3.connect(path)
         self.db.executescript(SCHEMA)
 
     def get(self, key):

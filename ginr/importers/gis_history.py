@@ -69,30 +69,8 @@ PROJECT_COLUMNS = [
 ]
 # The small-generator sheet has the model-ready date and none of the study
 # phase, study dates, economic study, permits or planning-guide columns.
-SMALL_ONLY = {"model_ready"}
-LARGE_ONLY = {
-    "study_phase",
-    "screening_study",
-    "full_study",
-    "agreement",
-    "site_control_approved",
-    "screening_study_started",
-    "screening_study_completed",
-    "fis_requested",
-    "fis_approved",
-    "economic_study_required",
-    "air_permit",
-    "air_permit_date",
-    "ghg_permit",
-    "ghg_permit_date",
-    "water_availability",
-    "water_availability_date",
-    "meets_planning_6_9_1",
-    "meets_all_planning_6_9",
-    "meets_qsa_prerequisites",
-    "construction_start",
-    "construction_end",
-}
+SMALL_ONLY = gis.fields_of(gis.SMALL_GEN_COLUMNS) - gis.fields_of(gis.LARGE_GEN_COLUMNS)
+LARGE_ONLY = gis.fields_of(gis.LARGE_GEN_COLUMNS) - gis.fields_of(gis.SMALL_GEN_COLUMNS)
 REQUIRED_COLUMNS = {column for column, _, _ in PROJECT_COLUMNS} | {
     MONTH_COLUMN,
     "modelReadyDate",

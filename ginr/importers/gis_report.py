@@ -174,6 +174,22 @@ def _status_columns(date_header):
 INACTIVE_COLUMNS = _status_columns("Inactive Date")
 CANCELLATION_COLUMNS = _status_columns("Cancel Date")
 
+# The fields a column of each kind fills in a parsed row.
+_FIELDS_OF_KIND = {
+    "permit": lambda name: [name, f"{name}_date"],
+    "phase": lambda name: [name, *(part for part, _, _ in STUDY_PHASE_PARTS)],
+}
+
+
+def fields_of(columns):
+    """The row fields a sheet's columns fill."""
+    return {
+        field
+        for column in columns
+        for field in _FIELDS_OF_KIND.get(column.kind, lambda name: [name])(column.field)
+    }
+
+
 SHEETS = {
     LARGE_GEN: LARGE_GEN_COLUMNS,
     SMALL_GEN: SMALL_GEN_COLUMNS,

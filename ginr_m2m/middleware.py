@@ -4,6 +4,7 @@ import time
 from django.core.signals import request_finished
 
 from ginr_m2m import metrics, request_context
+from ginr_m2m.problems import MACHINE_PREFIXES, problem_response
 
 access_logger = logging.getLogger("ginr_m2m.access")
 
@@ -74,4 +75,30 @@ class HeadWithoutBodyMiddleware:
         response = self.get_response(request)
         if request.method == "HEAD" and not response.streaming:
             response.content = b""
+        return response
+
+
+class MethodNotAllowedAsProblemMiddleware:
+    """A 405 from a plain Django view (health, metadata) as problem+json.
+
+    Django's own 405 has an empty text/html body; machine clients get the
+    same problem details as everywhere else, with the Allow header kept.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith(MACHINE_PREFIXES)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return problem_response(
+                405,
+                f"Use {response['Allow']}.",
+                "method_not_allowed",
+                headers={"Allow": response["Allow"]},
+            )
         return response

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ginr_m2m.middleware.RequestContextMiddleware",
     "ginr_m2m.middleware.HeadWithoutBodyMiddleware",
+    "ginr_m2m.middleware.MethodNotAllowedAsProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

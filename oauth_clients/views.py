@@ -320,6 +320,8 @@ class ServerMetadataView(oauth_views.OAuthServerMetadataView):
     that django-oauth-toolkit adds even when, as here, there is no such
     endpoint."""
 
+    http_method_names = ["get", "head"]
+
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         metadata = json.loads(response.content)

@@ -221,3 +221,11 @@ def test_a_secret_expiry_in_the_past_is_refused_in_the_form(admin_client, issue_
     assert page.status_code == 200
     assert b"must be in the future" in page.content
     assert not CredentialEvent.objects.filter(action="settings_changed").exists()
+
+
+@pytest.mark.parametrize("model", ["grant", "idtoken", "refreshtoken"])
+def test_the_admin_offers_no_grants_id_tokens_or_refresh_tokens(admin_client, model):
+    index = admin_client.get("/admin/")
+
+    assert admin_client.get(f"/admin/oauth2_provider/{model}/").status_code == 404
+    assert f"/admin/oauth2_provider/{model}/".encode() not in index.content

@@ -272,6 +272,22 @@ CATALOGUE = [
         expect_headers={"Allow": "POST"},
     ),
     Case("unknown OAuth path", "get", "/oauth/authorize", 404, "not_found"),
+    Case(
+        "OPTIONS on the server metadata",
+        "options",
+        "/.well-known/oauth-authorization-server",
+        405,
+        "method_not_allowed",
+        expect_headers={"Allow": "GET, HEAD"},
+    ),
+    Case(
+        "OPTIONS on readiness",
+        "options",
+        "/health/ready",
+        405,
+        "method_not_allowed",
+        expect_headers={"Allow": "GET, HEAD"},
+    ),
     # --- API: RFC 6750 -------------------------------------------------------
     api_case(
         "no Authorization header",

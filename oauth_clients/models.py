@@ -151,6 +151,19 @@ class AuditRecord(models.Model):
     """Append-only: written by the service, never changed through the admin."""
 
     time = models.DateTimeField(default=timezone.now, db_index=True)
+    # The client and TSP the record is about, where they are known; the rows
+    # outlive a deleted client, and a TSP with audit rows cannot be deleted.
+    client = models.ForeignKey(
+        M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tdsp = models.ForeignKey(
+        "ginr.Tdsp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="TSP/TDSP",
+    )
 
     objects = AuditQuerySet.as_manager()
 
@@ -170,17 +183,6 @@ class TokenEvent(AuditRecord):
 
     # As presented by the caller, which may name no client at all.
     presented_client_id = models.CharField(max_length=255, blank=True)
-    client = models.ForeignKey(
-        M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    tdsp = models.ForeignKey(
-        "ginr.Tdsp",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="TSP/TDSP",
-    )
     source_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -223,18 +225,7 @@ class CredentialEvent(AuditRecord):
     # Kept as text too, so the record survives the account's removal; a
     # management command records the operating-system user.
     actor_name = models.CharField(max_length=150)
-    client = models.ForeignKey(
-        M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     client_id_text = models.CharField("client_id", max_length=255, blank=True)
-    tdsp = models.ForeignKey(
-        "ginr.Tdsp",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="TSP/TDSP",
-    )
     detail = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
@@ -244,17 +235,6 @@ class CredentialEvent(AuditRecord):
 class AccessRecord(AuditRecord):
     """One request to the GINR API."""
 
-    client = models.ForeignKey(
-        M2MClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    tdsp = models.ForeignKey(
-        "ginr.Tdsp",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="TSP/TDSP",
-    )
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=512)
     status = models.PositiveSmallIntegerField()

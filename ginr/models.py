@@ -62,20 +62,25 @@ class GinrQuerySet(models.QuerySet):
 
         Reads the GINR through its assignment rows (each joined to the GINR
         and the TSP) instead of a GINR query and a second one to prefetch the
-        assignments: the single read is the API's hottest path. Returns None
-        when the GINR does not exist or is not assigned to the TSP.
+        assignments: the single read is the API's hottest path. Visibility is
+        decided on those rows (one of them must be the TSP's own) rather than
+        with visible_to's join, which costs the ORM another millisecond to
+        build. Returns None when the GINR does not exist or is not assigned
+        to the TSP. lookup is pk= or inr=.
         """
         rows = list(
             Assignment.objects.filter(
-                ginr__in=self.visible_to(tdsp_id).filter(**lookup).values("pk")
+                **{f"ginr__{name}": value for name, value in lookup.items()}
             )
             .select_related("ginr", "tdsp")
             .order_by("role", "tdsp__code")
         )
-        if not rows:
+        own = next((row for row in rows if row.tdsp_id == tdsp_id), None)
+        if own is None:
             return None
-        ginr = rows[0].ginr
-        ginr.role = next(row.role for row in rows if row.tdsp_id == tdsp_id)
+
+        ginr = own.ginr
+        ginr.role = own.role
         for row in rows:
             row.ginr = ginr
         # What prefetch_related would have stored, so that

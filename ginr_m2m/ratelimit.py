@@ -1,19 +1,26 @@
 """Fixed-window counters on the shared cache, for rate and failure limits.
 
-The cache is Redis when REDIS_URL is set, so every worker and every instance
-counts in the same place; INCR is atomic there. Without Redis the counters
-live in one process's memory, which is exact only when one process serves
-(scripts/serve.sh then runs a single worker with threads).
+With REDIS_URL set the counters are in Redis, so every worker and every
+instance counts in the same place, and are kept there directly rather than
+through Django's cache: starting a window and counting in it is one
+MULTI/EXEC round trip (SET NX EX, INCR), where the cache API takes three
+(add, then incr, which checks the key exists first). That trip is on every
+API request. Without Redis the counters live in Django's in-memory cache,
+which is exact only when one process serves (scripts/serve.sh then runs a
+single worker with threads).
 
 If the cache cannot be reached the limit is not enforced and a warning is
 logged: refusing every request because a counter store is down would turn a
 cache outage into a full outage.
 """
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -43,11 +50,44 @@ def _window_key(name, period):
     return f"ratelimit:{name}:{period}:{start}", reset
 
 
+@functools.cache
+def _redis(url):
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+
+def _redis_hit(url, key, period):
+    # Atomic, so a window cannot expire between the two and leave a counter
+    # without a lifetime.
+    with _redis(url).pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=period + 1, nx=True)
+        pipe.incr(key)
+        _created, count = pipe.execute()
+    return count
+
+
+def _counts(keys):
+    """{key: count} of the keys that exist, in one round trip."""
+    if settings.REDIS_URL:
+        values = _redis(settings.REDIS_URL).mget(keys)
+        return {
+            key: int(value) for key, value in zip(keys, values, strict=True) if value
+        }
+    return cache.get_many(keys)
+
+
 def hit(name, *, limit, period):
     """Count one event against a limit and return the window after it."""
     key, reset = _window_key(name, period)
+    if settings.REDIS_URL:
+        try:
+            count = _redis_hit(settings.REDIS_URL, key, period)
+        except redis.RedisError:
+            logger.warning("Rate-limit store unavailable; %s not counted", name)
+            count = 0
+        return Window(limit=limit, count=count, period=period, reset=reset)
+
     try:
-        # add() is a no-op when the key exists; incr() is atomic on Redis.
+        # add() is a no-op when the key exists.
         cache.add(key, 0, timeout=period + 1)
         count = cache.incr(key)
     except ValueError:
@@ -64,7 +104,7 @@ def peek(name, *, limit, period):
     """The current window of a limit, without counting an event."""
     key, reset = _window_key(name, period)
     try:
-        count = cache.get(key, 0)
+        count = _counts([key]).get(key, 0)
     except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
         logger.warning("Rate-limit cache unavailable; %s not checked", name)
         count = 0
@@ -76,7 +116,7 @@ def peek_many(limits, *, period):
     round trip, without counting an event."""
     keys = {name: _window_key(name, period) for name in limits}
     try:
-        counts = cache.get_many([key for key, _reset in keys.values()])
+        counts = _counts([key for key, _reset in keys.values()])
     except Exception:  # noqa: BLE001 - any cache failure: fail open, loudly
         logger.warning(
             "Rate-limit cache unavailable; %s not checked", ", ".join(limits)

@@ -131,9 +131,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
     _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", 10000)
-    _options["options"] = (
-        _options.get("options", "") + f" -c statement_timeout={_statement_timeout_ms}"
-    ).strip()
+    # PostgreSQL's default (4) prices a random page read as if on a spinning
+    # disk: at 100,000 GINRs it then hashes the whole GINR table to count one
+    # TSP's 3,588, 45 ms instead of 9 ms by index (BENCHMARKS.md). 1.1 is the
+    # usual value for SSDs or data in memory; empty keeps the server's own.
+    _random_page_cost = env.str("DATABASE_RANDOM_PAGE_COST", "1.1")
+    _server_options = [
+        _options.get("options", ""),
+        f"-c statement_timeout={_statement_timeout_ms}",
+    ]
+    if _random_page_cost:
+        _server_options.append(f"-c random_page_cost={float(_random_page_cost)}")
+    _options["options"] = " ".join(filter(None, _server_options))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate and failure counters must be shared by every worker and instance:
@@ -320,6 +329,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Token events, credential events and access records older than this are
 # deleted by `manage.py purge_audit_logs` (run it daily, like cleartokens).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+# One access record per API request, for auditors. Switching it off exists to
+# measure what it costs (benchmarks/run.py); `manage.py check` warns while it
+# is off, because auditors then cannot see who read what.
+AUDIT_ACCESS_RECORDS = env.bool("AUDIT_ACCESS_RECORDS", default=True)
 
 # Error reports also hide Authorization headers (Basic secrets, bearer tokens).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "ginr_m2m.reporting.CredentialSafeReporterFilter"

@@ -10,13 +10,17 @@ logs are read-only for everyone, superusers included.
 import csv
 import secrets
 from datetime import timedelta
+from functools import cached_property
+from http import HTTPStatus
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, OuterRef, Subquery
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -426,6 +430,35 @@ class M2MClientAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class AuditPaginator(Paginator):
+    """Counts exactly, except the whole of a large table on PostgreSQL.
+
+    COUNT(*) of ten million access records takes a third of a second or more
+    and the unfiltered list is the page auditors open first; for it the
+    planner's row estimate (kept by ANALYZE and autovacuum) is shown,
+    marked as an estimate. Any filter gives an exact count.
+    """
+
+    ESTIMATE_ABOVE = 100_000
+
+    count_is_estimate = False
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [query.model._meta.db_table],
+                )
+                (estimate,) = cursor.fetchone()
+            if estimate > self.ESTIMATE_ABOVE:
+                self.count_is_estimate = True
+                return estimate
+        return super().count
+
+
 class ReadOnlyAuditAdmin(admin.ModelAdmin):
     """Append-only logs: viewable and exportable, never added, changed or
     deleted here, whoever asks. purge_audit_logs is the only deletion."""
@@ -433,6 +466,9 @@ class ReadOnlyAuditAdmin(admin.ModelAdmin):
     change_list_template = "admin/oauth_clients/audit_change_list.html"
     list_per_page = 100
     date_hierarchy = None
+    paginator = AuditPaginator
+    # "N of M total" would count the whole table again on every filtered page.
+    show_full_result_count = False
     export_fields: list = []
 
     def has_add_permission(self, request):
@@ -507,12 +543,94 @@ def _csv_cell(value):
     return text
 
 
-class ClientFilter(admin.RelatedFieldListFilter):
-    def field_choices(self, field, request, model_admin):
-        return [
-            (client.pk, f"{client.name} ({client.client_id[:8]}…)")
-            for client in M2MClient.objects.order_by("name")
+class FixedChoicesFilter(admin.SimpleListFilter):
+    """A filter whose choices are a fixed list, not read from the table.
+
+    Django's default filter for a plain field lists its distinct values with
+    SELECT DISTINCT over the whole table on every page of the list: a scan of
+    millions of audit rows (BENCHMARKS.md, "the auditors' lists at scale").
+    """
+
+    field_name = ""
+    # (value, label) pairs; not "choices", which is the filter's own method.
+    options: list = []
+
+    def lookups(self, request, model_admin):
+        return self.options
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in {str(option) for option, _label in self.options}:
+            raise IncorrectLookupParameters(f"Unknown {self.parameter_name}.")
+        return queryset.filter(**{self.field_name: value})
+
+
+class StatusFilter(FixedChoicesFilter):
+    title = "status"
+    parameter_name = field_name = "status"
+    # Every status the service answers with.
+    options = [
+        (code, f"{code} {HTTPStatus(code).phrase}")
+        for code in (200, 304, 400, 401, 403, 404, 405, 406, 412, 429, 500, 503)
+    ]
+
+
+class OAuthErrorFilter(FixedChoicesFilter):
+    title = "error"
+    parameter_name = field_name = "error"
+    options = [
+        (code, code)
+        for code in (
+            "invalid_request",
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+        )
+    ]
+
+
+class ClientFilter(admin.SimpleListFilter):
+    """The client, typed: its exact client_id or the start of its name.
+
+    Django's related-field filter lists every client as a link on every page
+    of the audit lists: at 10,000 clients that is a megabyte of HTML and most
+    of a second (BENCHMARKS.md, "the auditors' lists at scale").
+    """
+
+    title = "client"
+    parameter_name = "client"
+    template = "admin/oauth_clients/text_filter.html"
+    # More matching clients than this means the text was too short to mean one.
+    MAX_MATCHES = 1000
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # The form resubmits every other filter; a new filter starts at page 1.
+        self.other_params = [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name not in (self.parameter_name, "p", "e")
+            for value in values
         ]
+
+    def has_output(self):
+        return True
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def queryset(self, request, queryset):
+        text = (self.value() or "").strip()
+        if not text:
+            return queryset
+        matches = M2MClient.objects.filter(
+            Q(client_id=text) | Q(name__istartswith=text)
+        ).values_list("pk", flat=True)[: self.MAX_MATCHES]
+        return queryset.filter(client_id__in=list(matches))
 
 
 @admin.register(TokenEvent)
@@ -532,9 +650,11 @@ class TokenEventAdmin(ReadOnlyAuditAdmin):
     list_filter = [
         ("time", DateRangeFilter),
         "outcome",
-        ("client", ClientFilter),
-        ("tdsp", admin.RelatedOnlyFieldListFilter),
-        "error",
+        ClientFilter,
+        # Every TSP, from the TSP table: listing only the TSPs that have rows
+        # would read the whole audit table on every page.
+        ("tdsp", admin.RelatedFieldListFilter),
+        OAuthErrorFilter,
     ]
     search_fields = ["presented_client_id", "source_address"]
     list_select_related = ["client", "tdsp"]
@@ -560,8 +680,8 @@ class CredentialEventAdmin(ReadOnlyAuditAdmin):
     list_filter = [
         ("time", DateRangeFilter),
         "action",
-        ("client", ClientFilter),
-        ("tdsp", admin.RelatedOnlyFieldListFilter),
+        ClientFilter,
+        ("tdsp", admin.RelatedFieldListFilter),
     ]
     search_fields = ["client_id_text", "actor_name"]
     list_select_related = ["tdsp"]
@@ -589,11 +709,14 @@ class AccessRecordAdmin(ReadOnlyAuditAdmin):
     ]
     list_filter = [
         ("time", DateRangeFilter),
-        "status",
-        ("client", ClientFilter),
-        ("tdsp", admin.RelatedOnlyFieldListFilter),
+        StatusFilter,
+        ClientFilter,
+        ("tdsp", admin.RelatedFieldListFilter),
     ]
     search_fields = ["path"]
+    # The search reads every row it is given: millions, unless a date range
+    # narrows them first (BENCHMARKS.md).
+    search_help_text = "Searches the paths of the rows shown: pick a date range first."
     list_select_related = ["client", "tdsp"]
     export_fields = [
         "time",

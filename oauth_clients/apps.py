@@ -6,7 +6,7 @@ class OAuthClientsConfig(AppConfig):
     verbose_name = "Machine clients"
 
     def ready(self):
-        # Connects the app_authorized receiver.
+        # Registers the audit system check.
         from oauth_clients import audit  # noqa: F401
 
         self.hide_unused_token_models()

@@ -1,26 +1,31 @@
 """Token events and access records, written as requests finish.
 
-A successful token request is recorded from django-oauth-toolkit's
-app_authorized signal, which carries the stored token; every other answer of
-the token endpoint (refusals, throttling, server errors) is recorded by the
-middleware from the response. API requests are recorded by the middleware
-too: the API views know nothing of auditing and only leave the number of
-GINRs they returned on the response.
+Every answer of the token endpoint is recorded by the middleware: an issued
+token from what the validator noted when it saved it (the client it already
+loaded, and the token's checksum, never the token), anything else (refusals,
+throttling, server errors) from the response. Not from django-oauth-toolkit's
+app_authorized signal: with a listener the toolkit reads each new token back
+from the database to send it, and the listener then loads its client again,
+two queries on the busiest write path. API requests are recorded by the
+middleware too: the API views know nothing of auditing and only leave the
+number of GINRs they returned on the response.
 """
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import re
 import time
 from urllib.parse import unquote_plus, urlencode
 
-from django.dispatch import receiver
-from oauth2_provider.signals import app_authorized
+from django.conf import settings
+from django.core import checks
 
 from oauth_clients.models import AccessRecord, M2MClient
 from oauth_clients.services import token_event_record
+from oauth_clients.validators import issued_token
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +68,6 @@ def _request_facts(request) -> dict:
     }
 
 
-@receiver(app_authorized)
-def record_issued_token(sender, request, token, **kwargs):
-    client = token.application
-    token_event_record(
-        presented_client_id=presented_client_id(request) or client.client_id,
-        client=client,
-        status=200,
-        scopes=token.scope,
-        token_checksum=token.token_checksum,
-        **_request_facts(request),
-    )
-    request.token_event_recorded = True
-
-
 def _oauth_error(response) -> str:
     if response.get("Content-Type", "").split(";")[0] != "application/json":
         return ""
@@ -93,17 +84,32 @@ class AuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # A worker thread serves one request after another.
+        issued_token.set(None)
         started = time.monotonic()
         response = self.get_response(request)
         elapsed_ms = round((time.monotonic() - started) * 1000)
 
         match = request.resolver_match
         if match and match.view_name == TOKEN_VIEW_NAME:
-            if not getattr(request, "token_event_recorded", False):
+            issued = issued_token.get()
+            if issued is not None and response.status_code == 200:
+                self._record_issued_token(request, *issued)
+            else:
                 self._record_refused_token(request, response)
-        elif request.path.startswith(API_PREFIX):
+        elif request.path.startswith(API_PREFIX) and settings.AUDIT_ACCESS_RECORDS:
             self._record_access(request, response, elapsed_ms)
         return response
+
+    def _record_issued_token(self, request, client, access_token, scope):
+        token_event_record(
+            presented_client_id=presented_client_id(request) or client.client_id,
+            client=client,
+            status=200,
+            scopes=scope,
+            token_checksum=hashlib.sha256(access_token.encode()).hexdigest(),
+            **_request_facts(request),
+        )
 
     def _record_refused_token(self, request, response):
         client_id = presented_client_id(request)
@@ -131,3 +137,17 @@ class AuditMiddleware:
             ginr_count=getattr(response, "ginr_count", None),
             duration_ms=elapsed_ms,
         )
+
+
+@checks.register(checks.Tags.security)
+def access_records_are_on(app_configs, **kwargs):
+    if settings.AUDIT_ACCESS_RECORDS:
+        return []
+    return [
+        checks.Warning(
+            "AUDIT_ACCESS_RECORDS is off: API requests leave no access record.",
+            hint="Auditors cannot see who read which GINRs. Switch it off only "
+            "to measure its cost.",
+            id="oauth_clients.W001",
+        )
+    ]

@@ -1,4 +1,5 @@
 import copy
+from contextvars import ContextVar
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
@@ -13,6 +14,12 @@ from oauth_clients.models import M2MClient
 _UNKNOWN_CLIENT_SECRET = make_password(
     "unknown-client", salt="unknown-client-salt", hasher=ClientSecretHasher.algorithm
 )
+
+
+# (client, access token, scope) of the token the current request was issued,
+# for the audit record: oauthlib hands the view only the response body.
+# AuditMiddleware clears it before each request.
+issued_token = ContextVar("issued_token", default=None)
 
 
 class ClientCredentialsValidator(OAuth2Validator):
@@ -84,4 +91,9 @@ class ClientCredentialsValidator(OAuth2Validator):
         token["expires_in"] = min(
             token["expires_in"], request.client.access_token_seconds
         )
-        return super().save_bearer_token(token, request, *args, **kwargs)
+        saved = super().save_bearer_token(token, request, *args, **kwargs)
+
+        issued_token.set(
+            (request.client, token["access_token"], token.get("scope", ""))
+        )
+        return saved

@@ -422,3 +422,36 @@ def test_an_authenticated_ginr_read_makes_two_sql_reads(token_for):
     statements = [query["sql"].split()[0].upper() for query in captured]
     assert statements.count("SELECT") == 2
     assert statements == ["SELECT", "SELECT", "INSERT"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_token_restricted_to_another_resource_is_401(token_for, path):
+    # RFC 8707: a token issued for another resource server is not for this one.
+    token = token_for()
+    AccessToken.objects.filter(pk=stored_token(token).pk).update(
+        resource=["https://elsewhere.example/api"]
+    )
+
+    response = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_tdsp_list_counts_its_rows_once(token_for):
+    # The validators count the caller's rows for the ETag; the paginator is
+    # given that count instead of running the same COUNT again.
+    token = token_for("ONCOR")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().get(
+            f"{LIST}?pageSize=5&page=2", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["count"] == len(inrs_of("ONCOR"))
+    assert len(body["results"]) == 5
+    assert body["next"] is not None
+    counts = [query["sql"] for query in captured if "COUNT(" in query["sql"]]
+    assert len(counts) == 1

@@ -8,12 +8,16 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.checks import run_checks
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.views.debug import ExceptionReporter
 from oauth2_provider.models import AccessToken
 
+from ginr.models import Tdsp
 from oauth_clients.models import AccessRecord, CredentialEvent, TokenEvent
 from tests import leak_guard
 from tests.conftest import basic_auth, post_form, request_token
@@ -132,6 +136,31 @@ def test_refused_api_requests_are_recorded_without_a_client(db):
     assert record.path == "/ginr/rest/types/tdsp?access_token=%5Bremoved%5D"
 
 
+def test_with_access_records_off_api_reads_leave_none_and_the_check_warns(
+    issue_client, settings
+):
+    settings.AUDIT_ACCESS_RECORDS = False
+    client, secret = issue_client()
+    token = request_token(client.client_id, secret).json()["access_token"]
+
+    response = Client().get(
+        "/ginr/rest/types/tdsp", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+    assert response.status_code == 200
+    assert not AccessRecord.objects.exists()
+    # The token endpoint's own audit trail does not depend on the switch.
+    assert TokenEvent.objects.filter(client=client, status=200).count() == 1
+    warnings = [message.id for message in run_checks(tags=["security"])]
+    assert "oauth_clients.W001" in warnings
+
+
+def test_access_records_are_on_by_default_and_the_check_is_silent():
+    warnings = [message.id for message in run_checks(tags=["security"])]
+
+    assert "oauth_clients.W001" not in warnings
+
+
 # --- purge ----------------------------------------------------------------------
 
 
@@ -228,6 +257,79 @@ def test_an_auditor_filters_the_token_log_and_exports_it_as_csv(issue_client, au
     assert rows[0]["outcome"] == "refused"
     assert rows[0]["error"] == "invalid_client"
     assert export["Content-Type"] == "text/csv"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/oauth_clients/accessrecord/",
+        "/admin/oauth_clients/tokenevent/",
+        "/admin/oauth_clients/credentialevent/",
+    ],
+)
+def test_the_audit_lists_offer_filters_without_scanning_the_audit_table(
+    issue_client, auditor, path
+):
+    # Filter choices come from fixed lists and the TSP table: a SELECT
+    # DISTINCT over millions of audit rows on every page would take seconds.
+    client, secret = issue_client()
+    token = request_token(client.client_id, secret).json()["access_token"]
+    Client().get("/ginr/rest/types/tdsp", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    with CaptureQueriesContext(connection) as captured:
+        page = auditor.get(path)
+
+    assert page.status_code == 200
+    assert not [query for query in captured if "DISTINCT" in query["sql"]]
+    # Every TSP is offered, not only those that have rows.
+    assert page.content.count(b"tdsp__id__exact=") == Tdsp.objects.count()
+
+
+def test_an_auditor_filters_access_records_by_status(issue_client, auditor):
+    client, secret = issue_client()
+    bearer = f"Bearer {request_token(client.client_id, secret).json()['access_token']}"
+    Client().get("/ginr/rest/types/tdsp", HTTP_AUTHORIZATION=bearer)
+    Client().get("/ginr/rest/ginrRequest/99999999", HTTP_AUTHORIZATION=bearer)
+    base = "/admin/oauth_clients/accessrecord/"
+
+    not_found = auditor.get(f"{base}?status=404")
+    export = auditor.get(f"{base}export.csv?status=404")
+    unknown = auditor.get(f"{base}?status=999")
+
+    assert not_found.status_code == 200
+    assert b"404 Not Found" in not_found.content
+    assert b"1 access record" in not_found.content
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
+    )
+    assert [row["status"] for row in rows] == ["404"]
+    # Django's answer to a filter value it does not know: the unfiltered list.
+    assert unknown.status_code == 302
+    assert unknown["Location"].endswith("?e=1")
+
+
+def test_an_auditor_finds_a_clients_records_by_client_id_or_name(issue_client, auditor):
+    aep, aep_secret = issue_client("AEP_TEXAS", name="AEP sync")
+    oncor, oncor_secret = issue_client("ONCOR", name="Oncor sync")
+    for client, secret in ((aep, aep_secret), (oncor, oncor_secret)):
+        token = request_token(client.client_id, secret).json()["access_token"]
+        Client().get("/ginr/rest/types/tdsp", HTTP_AUTHORIZATION=f"Bearer {token}")
+    base = "/admin/oauth_clients/accessrecord/"
+
+    by_id = auditor.get(f"{base}?client={aep.client_id}&status=200")
+    by_name = auditor.get(f"{base}export.csv?client=aep")
+    nobody = auditor.get(f"{base}?client=nobody")
+
+    assert b"1 access record" in by_id.content
+    assert oncor.client_id.encode() not in by_id.content
+    # The typed text and the other filters survive the next search.
+    assert f'value="{aep.client_id}"'.encode() in by_id.content
+    assert b'name="status" value="200"' in by_id.content
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(by_name.streaming_content).decode()))
+    )
+    assert [row["client__client_id"] for row in rows] == [aep.client_id]
+    assert b"0 access records" in nobody.content
 
 
 def test_a_caller_controlled_value_cannot_become_a_spreadsheet_formula(

@@ -156,6 +156,30 @@ def test_staff_rotate_the_secret_and_revoke_tokens(browser, live):
     assert page.locator("#enable-client").is_visible()
 
 
+def test_an_auditor_types_a_client_id_to_see_its_access_records(browser, live):
+    aep = client_create(tdsp_code="AEP_TEXAS", name="AEP sync")
+    oncor = client_create(tdsp_code="ONCOR", name="Oncor sync")
+    for issued in (aep, oncor):
+        token = request_token(issued.client.client_id, issued.secret).json()
+        page_of_api = f"{live}/ginr/rest/types/tdsp"
+        browser.new_page().request.get(
+            page_of_api, headers={"Authorization": f"Bearer {token['access_token']}"}
+        )
+    page = sign_in(browser, live, "audrey", auditor=True)
+    page.goto(f"{live}/admin/oauth_clients/accessrecord/?status=200")
+
+    page.fill("#filter-client", aep.client.client_id)
+    with page.expect_navigation():
+        page.press("#filter-client", "Enter")
+    screenshot(page, "auditor-access-records-by-client.png")
+
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1
+    assert "AEP sync" in rows.first.text_content()
+    assert "status=200" in page.url
+    assert page.input_value("#filter-client") == aep.client.client_id
+
+
 def test_an_auditor_filters_the_token_log_exports_csv_and_can_change_nothing(
     browser, live
 ):

@@ -93,6 +93,19 @@ def test_statements_time_out_before_a_gunicorn_worker_would():
     assert timeout == "10s"
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="random_page_cost is PostgreSQL's"
+)
+def test_the_planner_prices_random_reads_as_on_an_ssd():
+    # With the server default of 4 a large TSP's list is counted by scanning
+    # every GINR (BENCHMARKS.md).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        (cost,) = cursor.fetchone()
+
+    assert cost == "1.1"
+
+
 def test_metrics_are_not_found_unless_enabled(settings):
     settings.METRICS_ENABLED = False
     settings.METRICS_TOKEN = "scrape-token-for-tests"

@@ -1,7 +1,7 @@
 """The service as it runs in production: gunicorn processes on a real cluster.
 
 These tests start their own PostgreSQL cluster (initdb and pg_ctl, run as the
-postgres user, on a free port from 55432 up) and gunicorn processes on free
+postgres user, on a free port from 25432 up) and gunicorn processes on free
 ports from 8701 up, so that they can stop the database under a running
 service and run two instances side by side, sharing it and Redis. They need
 the PostgreSQL server binaries and root (to run them as postgres); without
@@ -46,7 +46,10 @@ def _free_port(candidates):
     raise AssertionError(f"no free port in {candidates}")
 
 
-PG_PORT = _free_port(range(55432, 55440))
+# Below the kernel's ephemeral range (32768-60999 on Linux): a port in it can
+# be taken by any outgoing connection between collection and this module's
+# tests, and was.
+PG_PORT = _free_port(range(25432, 25440))
 _app_port = _free_port(range(8701, 8750))
 APP_PORTS = (_app_port, _free_port(range(_app_port + 1, 8760)))
 SECRET_KEY = "test-" + "Vq8sLx2mTn4pRw7zKc1bHy6dFj3gNa9e" + "-Ux5Wo2Zi8Me0Lb"

@@ -1,9 +1,12 @@
 """The read-only GINR API. Every query is narrowed to the caller's TSP."""
 
 import datetime as dt
+import functools
 import re
 
 from django.core import signing
+from django.core.exceptions import SuspiciousOperation
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
 from django.http import Http404
 from django.utils import timezone
@@ -32,7 +35,15 @@ from ginr.api.serializers import (
 from ginr.api.throttling import rate_limit_headers
 from ginr.models import ChangeEvent, Ginr, ReportImport, Tdsp
 
+# A "%" not followed by two hex digits: Django would read it as a literal.
+BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 INR_REFERENCE = re.compile(r"(\d{2})INR(\d{4})([A-Za-z]?)", re.IGNORECASE)
+# The columns a list shows; the GINR has some sixty more.
+LIST_COLUMNS = [
+    field.source
+    for field in GinrListSerializer().fields.values()
+    if field.source != "role"
+]
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_ID = 2**63 - 1
 
@@ -80,8 +91,13 @@ def strict_query(request):
     """Refuse a parameter given twice or empty.
 
     Which of two values would win, or whether an empty one means "any", is
-    not something a client should have to guess.
+    not something a client should have to guess. Neither is what a broken
+    percent-escape meant: that is a 400 Bad Request, as for any malformed
+    request line.
     """
+    if BAD_PERCENT_ESCAPE.search(request.META.get("QUERY_STRING", "")):
+        raise SuspiciousOperation("Malformed percent-encoding in the query string.")
+
     problems = {}
     for name, values in request.query_params.lists():
         if len(values) > 1:
@@ -129,6 +145,17 @@ def _ginr_lookup(reference):
     raise Http404
 
 
+class CountedPaginator(Paginator):
+    """A paginator told the count, when the view has just counted the same
+    rows for its validators: one COUNT query a page fewer."""
+
+    def __init__(self, *args, count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if count is not None:
+            # Paginator.count is a cached_property; this is its cached value.
+            self.__dict__["count"] = count
+
+
 class GinrPagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "pageSize"
@@ -138,6 +165,12 @@ class GinrPagination(PageNumberPagination):
         return page_size_param(
             request, self.page_size, self.max_page_size, self.page_size_query_param
         )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.django_paginator_class = functools.partial(
+            CountedPaginator, count=getattr(view, "counted", None)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
 
 @_documented(GinrListSerializer(many=True))
@@ -151,7 +184,11 @@ class TdspGinrListView(ConditionalGetMixin, ReadOnlyAPIView, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ginr.objects.none()
-        return Ginr.objects.visible_to(self.request.user.tdsp_id).order_by("inr", "id")
+        return (
+            Ginr.objects.visible_to(self.request.user.tdsp_id)
+            .only(*LIST_COLUMNS)
+            .order_by("inr", "id")
+        )
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -169,6 +206,8 @@ class TdspGinrListView(ConditionalGetMixin, ReadOnlyAPIView, ListAPIView):
             .order_by()
             .aggregate(count=Count("id"), modified=Max("modified_at"))
         )
+        # The paginator would count the same rows again.
+        self.counted = found["count"]
         latest = _latest_import() or {}
         return (
             f"{found['count']}|{found['modified']}|{latest.get('id')}",

@@ -18,6 +18,7 @@ from django.views.debug import ExceptionReporter
 from oauth2_provider.models import AccessToken
 
 from ginr.models import Tdsp
+from oauth_clients.admin import AuditPaginator
 from oauth_clients.models import AccessRecord, CredentialEvent, TokenEvent
 from tests import leak_guard
 from tests.conftest import basic_auth, post_form, request_token
@@ -330,6 +331,32 @@ def test_an_auditor_finds_a_clients_records_by_client_id_or_name(issue_client, a
     )
     assert [row["client__client_id"] for row in rows] == [aep.client_id]
     assert b"0 access records" in nobody.content
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the estimate is PostgreSQL's"
+)
+def test_a_large_unfiltered_log_shows_the_planners_estimate_and_a_filter_counts(
+    issue_client, auditor, monkeypatch
+):
+    client, secret = issue_client()
+    bearer = f"Bearer {request_token(client.client_id, secret).json()['access_token']}"
+    for _ in range(3):
+        Client().get("/ginr/rest/types/tdsp", HTTP_AUTHORIZATION=bearer)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE oauth_clients_accessrecord")
+    # Every table counts as large here; in production, above 100,000 rows.
+    monkeypatch.setattr(AuditPaginator, "ESTIMATE_ABOVE", -1)
+    base = "/admin/oauth_clients/accessrecord/"
+
+    with CaptureQueriesContext(connection) as captured:
+        unfiltered = auditor.get(base)
+    filtered = auditor.get(f"{base}?status=200")
+
+    assert b'id="estimated-count"' in unfiltered.content
+    assert not [query for query in captured if "COUNT(" in query["sql"]]
+    assert b'id="estimated-count"' not in filtered.content
+    assert b"3 access records" in filtered.content
 
 
 def test_a_caller_controlled_value_cannot_become_a_spreadsheet_formula(

@@ -11,7 +11,9 @@ single worker with threads).
 
 If the cache cannot be reached the limit is not enforced and a warning is
 logged: refusing every request because a counter store is down would turn a
-cache outage into a full outage.
+cache outage into a full outage. A Redis that accepts connections but does
+not answer would still cost every request a timeout, so after a failure this
+process leaves Redis alone for REDIS_RETRY_SECONDS, counting nothing.
 """
 
 import functools
@@ -50,25 +52,60 @@ def _window_key(name, period):
     return f"ratelimit:{name}:{period}:{start}", reset
 
 
+# Redis on the same network answers in well under a millisecond.
+REDIS_TIMEOUT_SECONDS = 0.25
+REDIS_RETRY_SECONDS = 5.0
+_redis_down_until = 0.0
+
+
+class RedisUnavailable(Exception):
+    """Redis failed recently; not tried again until REDIS_RETRY_SECONDS pass."""
+
+
+def forget_redis_failure():
+    """Try Redis again at the next count (tests, and a shell after a fix)."""
+    global _redis_down_until
+    _redis_down_until = 0.0
+
+
 @functools.cache
-def _redis(url):
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+def _redis_client(url):
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
+def _with_redis(url, operation):
+    """operation(client), or RedisUnavailable while Redis is known to be down."""
+    global _redis_down_until
+    if time.monotonic() < _redis_down_until:
+        raise RedisUnavailable
+    try:
+        return operation(_redis_client(url))
+    except redis.RedisError as error:
+        _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        raise RedisUnavailable from error
 
 
 def _redis_hit(url, key, period):
-    # Atomic, so a window cannot expire between the two and leave a counter
-    # without a lifetime.
-    with _redis(url).pipeline(transaction=True) as pipe:
-        pipe.set(key, 0, ex=period + 1, nx=True)
-        pipe.incr(key)
-        _created, count = pipe.execute()
-    return count
+    def count(client):
+        # Atomic, so a window cannot expire between the two and leave a
+        # counter without a lifetime.
+        with client.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=period + 1, nx=True)
+            pipe.incr(key)
+            _created, count = pipe.execute()
+        return count
+
+    return _with_redis(url, count)
 
 
 def _counts(keys):
     """{key: count} of the keys that exist, in one round trip."""
     if settings.REDIS_URL:
-        values = _redis(settings.REDIS_URL).mget(keys)
+        values = _with_redis(settings.REDIS_URL, lambda client: client.mget(keys))
         return {
             key: int(value) for key, value in zip(keys, values, strict=True) if value
         }
@@ -81,7 +118,7 @@ def hit(name, *, limit, period):
     if settings.REDIS_URL:
         try:
             count = _redis_hit(settings.REDIS_URL, key, period)
-        except redis.RedisError:
+        except RedisUnavailable:
             logger.warning("Rate-limit store unavailable; %s not counted", name)
             count = 0
         return Window(limit=limit, count=count, period=period, reset=reset)

@@ -30,6 +30,19 @@ if DJANGO_ENV not in {"development", "production"}:
     )
 PRODUCTION = DJANGO_ENV == "production"
 
+
+def strict_bool(name, *, default):
+    """An on/off setting that refuses anything but an explicit true or false."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"true", "1", "yes", "on"}:
+        return True
+    if raw in {"false", "0", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
 # Only ever used in development; production refuses it below.
 _DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
@@ -136,6 +149,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # TSP's 3,588, 45 ms instead of 9 ms by index (BENCHMARKS.md). 1.1 is the
     # usual value for SSDs or data in memory; empty keeps the server's own.
     _random_page_cost = env.str("DATABASE_RANDOM_PAGE_COST", "1.1")
+    if _random_page_cost and not _random_page_cost.replace(".", "", 1).isdecimal():
+        raise ImproperlyConfigured(
+            "DATABASE_RANDOM_PAGE_COST must be a positive number or empty, "
+            f"not {_random_page_cost!r}."
+        )
     _server_options = [
         _options.get("options", ""),
         f"-c statement_timeout={_statement_timeout_ms}",
@@ -332,7 +350,9 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 # One access record per API request, for auditors. Switching it off exists to
 # measure what it costs (benchmarks/run.py); `manage.py check` warns while it
 # is off, because auditors then cannot see who read what.
-AUDIT_ACCESS_RECORDS = env.bool("AUDIT_ACCESS_RECORDS", default=True)
+# Strictly true or false: django-environ reads any other word as false, and a
+# typo must not switch the audit trail off.
+AUDIT_ACCESS_RECORDS = strict_bool("AUDIT_ACCESS_RECORDS", default=True)
 
 # Error reports also hide Authorization headers (Basic secrets, bearer tokens).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "ginr_m2m.reporting.CredentialSafeReporterFilter"

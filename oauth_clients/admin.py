@@ -604,8 +604,6 @@ class ClientFilter(admin.SimpleListFilter):
     title = "client"
     parameter_name = "client"
     template = "admin/oauth_clients/text_filter.html"
-    # More matching clients than this means the text was too short to mean one.
-    MAX_MATCHES = 1000
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
@@ -627,10 +625,13 @@ class ClientFilter(admin.SimpleListFilter):
         text = (self.value() or "").strip()
         if not text:
             return queryset
-        matches = M2MClient.objects.filter(
+        if "\x00" in text:
+            # No client_id or name holds one, and PostgreSQL refuses it.
+            return queryset.none()
+        matching = M2MClient.objects.filter(
             Q(client_id=text) | Q(name__istartswith=text)
-        ).values_list("pk", flat=True)[: self.MAX_MATCHES]
-        return queryset.filter(client_id__in=list(matches))
+        ).values("pk")
+        return queryset.filter(client__in=matching)
 
 
 @admin.register(TokenEvent)

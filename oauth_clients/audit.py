@@ -36,6 +36,14 @@ API_PREFIX = "/ginr/rest/"
 SENSITIVE_PARAMETER = re.compile(r"token|secret|password|key|auth", re.IGNORECASE)
 
 
+def storable(text: str) -> str:
+    """Caller-controlled text as a database text column can hold it.
+
+    PostgreSQL text cannot contain NUL; the auditor sees it spelled out.
+    """
+    return text.replace("\x00", "\\x00")
+
+
 def presented_client_id(request) -> str:
     """The client_id the caller sent (Basic or body), never the secret."""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
@@ -44,27 +52,28 @@ def presented_client_id(request) -> str:
             decoded = base64.b64decode(credentials, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             return ""
-        return unquote_plus(decoded.partition(":")[0])[:255]
+        return storable(unquote_plus(decoded.partition(":")[0]))[:255]
     if request.method == "POST":
-        return request.POST.get("client_id", "")[:255]
+        return storable(request.POST.get("client_id", ""))[:255]
     return ""
 
 
 def safe_path(request) -> str:
+    path = storable(request.path)
     if not request.GET:
-        return request.path[:512]
+        return path[:512]
     query = [
         (name, "[removed]" if SENSITIVE_PARAMETER.search(name) else value)
         for name, values in request.GET.lists()
         for value in values
     ]
-    return f"{request.path}?{urlencode(query)}"[:512]
+    return f"{path}?{urlencode(query)}"[:512]
 
 
 def _request_facts(request) -> dict:
     return {
         "source_address": request.META.get("REMOTE_ADDR") or None,
-        "user_agent": request.headers.get("User-Agent", ""),
+        "user_agent": storable(request.headers.get("User-Agent", "")),
     }
 
 

@@ -174,6 +174,12 @@ class ClientAuthenticatedEndpoint:
                     "body credentials together.",
                 )
             )
+        # PostgreSQL text cannot hold a NUL: a lookup or an audit row with
+        # one would fail as a server error.
+        if any("\x00" in text for text in (*form.values(), *(basic or ()))):
+            raise BadRequest(
+                oauth_error("invalid_request", "Parameters may not contain NUL.")
+            )
         self.check_form(form)
         client_id = basic[0] if basic else form.get("client_id", "")
         return client_id, basic is not None

@@ -320,6 +320,8 @@ def test_an_auditor_finds_a_clients_records_by_client_id_or_name(issue_client, a
     by_id = auditor.get(f"{base}?client={aep.client_id}&status=200")
     by_name = auditor.get(f"{base}export.csv?client=aep")
     nobody = auditor.get(f"{base}?client=nobody")
+    # PostgreSQL cannot even compare text with a NUL in it.
+    nul = auditor.get(f"{base}?client=a%00b")
 
     assert b"1 access record" in by_id.content
     assert oncor.client_id.encode() not in by_id.content
@@ -331,6 +333,8 @@ def test_an_auditor_finds_a_clients_records_by_client_id_or_name(issue_client, a
     )
     assert [row["client__client_id"] for row in rows] == [aep.client_id]
     assert b"0 access records" in nobody.content
+    assert nul.status_code == 200
+    assert b"0 access records" in nul.content
 
 
 @pytest.mark.skipif(

@@ -105,6 +105,12 @@ CATALOGUE = [
     ),
     token_case("repeated grant_type", f"{GRANT}&{GRANT}", 400, "invalid_request"),
     token_case(
+        "a NUL in the client_id",
+        f"{GRANT}&client_id=abc%00&client_secret=x",
+        400,
+        "invalid_request",
+    ),
+    token_case(
         "repeated scope",
         f"{GRANT}&scope=ginr:read&scope=ginr:read",
         400,
@@ -410,6 +416,15 @@ CATALOGUE = [
         400,
         "bad_request",
     ),
+    api_case(
+        "percent-encoded bytes that are not UTF-8",
+        LIST + "?county=%E0%A4",
+        400,
+        "bad_request",
+    ),
+    api_case("an overlong UTF-8 encoding", LIST + "?county=%C0%80", 400, "bad_request"),
+    api_case("a NUL in the API path", "/ginr/rest/ginrRequest/8%00", 404, "not_found"),
+    api_case("a NUL in an unknown API path", "/ginr/rest/nothing%00", 404, "not_found"),
     Case(
         "HTML only accepted",
         "get",

@@ -58,3 +58,19 @@ def test_an_unreachable_redis_fails_open_with_a_warning(settings, name, caplog):
 
     assert (window.count, window.exceeded) == (0, False)
     assert "not counted" in caplog.text
+
+
+@needs_redis
+def test_after_a_failure_redis_is_left_alone_for_a_while(settings, name, monkeypatch):
+    # A Redis that hangs would otherwise cost every request a timeout.
+    monkeypatch.setattr(ratelimit, "REDIS_RETRY_SECONDS", 60)
+    settings.REDIS_URL = f"redis://127.0.0.1:{CLOSED_PORT}/0"
+    ratelimit.hit(name, limit=5, period=60)
+
+    settings.REDIS_URL = REDIS_URL
+    while_down = ratelimit.hit(name, limit=5, period=60)
+    ratelimit.forget_redis_failure()
+    after = ratelimit.hit(name, limit=5, period=60)
+
+    assert while_down.count == 0
+    assert after.count == 1

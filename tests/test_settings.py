@@ -55,6 +55,33 @@ def test_production_mode_refuses_to_start_without_real_settings(environment, mes
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"AUDIT_ACCESS_RECORDS": "flase"}, "AUDIT_ACCESS_RECORDS must be true or"),
+        (
+            {
+                "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
+                "DATABASE_RANDOM_PAGE_COST": "fast",
+            },
+            "DATABASE_RANDOM_PAGE_COST must be a positive number",
+        ),
+    ],
+)
+def test_a_mistyped_setting_stops_the_service_instead_of_changing_its_meaning(
+    environment, message
+):
+    # django-environ would read "flase" as false: no audit trail, silently.
+    result = start_in_production(
+        DJANGO_SECRET_KEY=GOOD_KEY,
+        DJANGO_ALLOWED_HOSTS="ginr.example.com",
+        **environment,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_production_mode_starts_with_a_real_key_and_hosts():
     result = start_in_production(
         DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_ALLOWED_HOSTS="ginr.example.com"

@@ -12,3 +12,16 @@ class InsufficientScope(exceptions.PermissionDenied):
         self.challenge = (
             f'Bearer realm="{realm}", error="insufficient_scope", scope="{scope}"'
         )
+
+
+class MalformedQueryString(exceptions.APIException):
+    """400 for a query string that is not percent-encoded UTF-8.
+
+    A client error like any other: not Django's SuspiciousOperation, which is
+    logged as an ERROR with a traceback, so any token holder could fill the
+    error log.
+    """
+
+    status_code = 400
+    default_detail = "The query string is not valid percent-encoded UTF-8."
+    default_code = "bad_request"

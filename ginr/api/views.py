@@ -3,9 +3,9 @@
 import datetime as dt
 import functools
 import re
+from urllib.parse import unquote_to_bytes
 
 from django.core import signing
-from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
 from django.http import Http404
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ginr.api.conditional import ConditionalGetMixin
+from ginr.api.exceptions import MalformedQueryString
 from ginr.api.filters import EARLIEST, LATEST, GinrFilter
 from ginr.api.schema import ERROR_RESPONSES
 from ginr.api.serializers import (
@@ -92,11 +93,17 @@ def strict_query(request):
 
     Which of two values would win, or whether an empty one means "any", is
     not something a client should have to guess. Neither is what a broken
-    percent-escape meant: that is a 400 Bad Request, as for any malformed
-    request line.
+    percent-escape or bytes that are not UTF-8 meant (Django would read the
+    first as a literal "%" and the second as U+FFFD): a 400.
     """
-    if BAD_PERCENT_ESCAPE.search(request.META.get("QUERY_STRING", "")):
-        raise SuspiciousOperation("Malformed percent-encoding in the query string.")
+    raw = request.META.get("QUERY_STRING", "")
+    if BAD_PERCENT_ESCAPE.search(raw):
+        raise MalformedQueryString
+    try:
+        # WSGI hands the query string over as its bytes read as Latin-1.
+        unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError) as error:
+        raise MalformedQueryString from error
 
     problems = {}
     for name, values in request.query_params.lists():

@@ -21,6 +21,7 @@ from ginr_m2m.request_context import bind_client
 # characters; anything much longer cannot be one and is not looked up.
 BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 MAX_TOKEN_LENGTH = 512
+BEARER_WITH_OTHER_SEPARATOR = re.compile(r"(?i)bearer[^\S ]")
 REALM = "ginr"
 TOKEN_FIELDS = [
     "expires",
@@ -151,6 +152,11 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
         header = request.headers.get("Authorization")
         if header is None:
             return
+        # "Bearer" and its token are separated by spaces only (RFC 6750
+        # 2.1); "Bearer<TAB>token" is a malformed Bearer header, not another
+        # scheme.
+        if BEARER_WITH_OTHER_SEPARATOR.match(header):
+            raise InvalidBearerRequest("The Authorization header is malformed.")
         scheme, _, token = header.partition(" ")
         if scheme.casefold() != "bearer":
             return

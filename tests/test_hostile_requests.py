@@ -424,6 +424,13 @@ CATALOGUE = [
     ),
     api_case("an overlong UTF-8 encoding", LIST + "?county=%C0%80", 400, "bad_request"),
     api_case("a NUL in the API path", "/ginr/rest/ginrRequest/8%00", 404, "not_found"),
+    api_case(
+        "a tab between Bearer and the token",
+        LIST,
+        400,
+        "invalid_request",
+        token="Bearer\t{token}",
+    ),
     api_case("a NUL in an unknown API path", "/ginr/rest/nothing%00", 404, "not_found"),
     Case(
         "HTML only accepted",

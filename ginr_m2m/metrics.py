@@ -43,14 +43,15 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
-OAUTH_ERRORS = {
+# RFC 6749 section 5.2, in its order; the audit admin filters by them too.
+OAUTH_ERRORS = (
     "invalid_request",
     "invalid_client",
     "invalid_grant",
     "unauthorized_client",
     "unsupported_grant_type",
     "invalid_scope",
-}
+)
 TOKEN_VIEW = "oauth2_provider:token"  # noqa: S105 - a URL name
 API_VIEWS = {"ginr-tdsp-list", "ginr-types-tdsp", "ginr-request-detail"}
 

@@ -19,7 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connections
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -32,6 +32,7 @@ from django.views.decorators.debug import sensitive_variables
 from rangefilter.filters import DateRangeFilter
 
 from ginr.models import Tdsp
+from ginr_m2m.metrics import OAUTH_ERRORS
 from oauth_clients import services
 from oauth_clients.models import AccessRecord, CredentialEvent, M2MClient, TokenEvent
 
@@ -446,6 +447,7 @@ class AuditPaginator(Paginator):
     @cached_property
     def count(self):
         query = self.object_list.query
+        connection = connections[self.object_list.db]
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -580,17 +582,7 @@ class StatusFilter(FixedChoicesFilter):
 class OAuthErrorFilter(FixedChoicesFilter):
     title = "error"
     parameter_name = field_name = "error"
-    options = [
-        (code, code)
-        for code in (
-            "invalid_request",
-            "invalid_client",
-            "invalid_grant",
-            "unauthorized_client",
-            "unsupported_grant_type",
-            "invalid_scope",
-        )
-    ]
+    options = [(code, code) for code in OAUTH_ERRORS]
 
 
 class ClientFilter(admin.SimpleListFilter):

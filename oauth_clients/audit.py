@@ -13,7 +13,6 @@ number of GINRs they returned on the response.
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 import re
@@ -110,13 +109,13 @@ class AuditMiddleware:
             self._record_access(request, response, elapsed_ms)
         return response
 
-    def _record_issued_token(self, request, client, access_token, scope):
+    def _record_issued_token(self, request, client, token_checksum, scope):
         token_event_record(
             presented_client_id=presented_client_id(request) or client.client_id,
             client=client,
             status=200,
             scopes=scope,
-            token_checksum=hashlib.sha256(access_token.encode()).hexdigest(),
+            token_checksum=token_checksum,
             **_request_facts(request),
         )
 

@@ -74,8 +74,6 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
     www_authenticate_realm = REALM
 
     def authenticate(self, request):
-        self.refuse_malformed(request)
-
         raw = self.bearer_token(request)
         if raw is None:
             return None
@@ -103,13 +101,6 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
         # Every later log line of this request names the client and its TSP.
         bind_client(client=principal.client_id, tdsp=principal.tdsp_id)
         return principal, token
-
-    @staticmethod
-    def bearer_token(request):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.casefold() != "bearer":
-            return None
-        return token.strip(" ")
 
     @staticmethod
     def load_token(raw):
@@ -143,7 +134,10 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
             return "The access token is invalid."
         return None
 
-    def refuse_malformed(self, request):
+    @staticmethod
+    def bearer_token(request):
+        """The bearer token the request carries, None if it carries none, or
+        InvalidBearerRequest if it carries one the wrong way."""
         # Tokens travel only in the Authorization header (RFC 9700 4.3.2).
         if "access_token" in request.query_params:
             raise InvalidBearerRequest(
@@ -151,7 +145,7 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
             )
         header = request.headers.get("Authorization")
         if header is None:
-            return
+            return None
         # "Bearer" and its token are separated by spaces only (RFC 6750
         # 2.1); "Bearer<TAB>token" is a malformed Bearer header, not another
         # scheme.
@@ -159,7 +153,8 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
             raise InvalidBearerRequest("The Authorization header is malformed.")
         scheme, _, token = header.partition(" ")
         if scheme.casefold() != "bearer":
-            return
+            return None
         token = token.strip(" ")
         if not token or len(token) > MAX_TOKEN_LENGTH or not BEARER_TOKEN.match(token):
             raise InvalidBearerRequest("The Authorization header is malformed.")
+        return token

@@ -1,4 +1,5 @@
 import copy
+import hashlib
 from contextvars import ContextVar
 
 from django.contrib.auth.hashers import make_password
@@ -16,8 +17,9 @@ _UNKNOWN_CLIENT_SECRET = make_password(
 )
 
 
-# (client, access token, scope) of the token the current request was issued,
-# for the audit record: oauthlib hands the view only the response body.
+# (client, token checksum, scope) of the token the current request was
+# issued, for the audit record: oauthlib hands the view only the response
+# body. The checksum, as the token table stores it, never the token itself.
 # AuditMiddleware clears it before each request.
 issued_token = ContextVar("issued_token", default=None)
 
@@ -93,7 +95,6 @@ class ClientCredentialsValidator(OAuth2Validator):
         )
         saved = super().save_bearer_token(token, request, *args, **kwargs)
 
-        issued_token.set(
-            (request.client, token["access_token"], token.get("scope", ""))
-        )
+        checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+        issued_token.set((request.client, checksum, token.get("scope", "")))
         return saved
